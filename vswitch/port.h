@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The port vtable: how the switch core reaches every kind of port (STYLE.md §3).
+ * A provider (tap/, dhcpd/ endpoint glue) embeds 'struct port' in its own
+ * struct, fills one const 'struct port_ops', and gets back to its struct with
+ * container_of(). Providers never see the event loop, the MAC table or each
+ * other; the core never sees a provider's fields.
+ */
+#ifndef VSWITCH_PORT_H
+#define VSWITCH_PORT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct frame;
+struct port;
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+#define PORT_NAME_MAX 32 /* profile names of ports, with the NUL */
+
+/* Offloads a port kind accepts on send (port_ops.offloads). */
+#define PORT_OFL_CSUM 0x1u /* frames may carry VIRTIO_NET_HDR_F_NEEDS_CSUM */
+#define PORT_OFL_GSO  0x2u /* frames may be TCPv4/TCPv6 GSO super-frames */
+
+/* Why a frame was dropped; one counter each, per port and direction. */
+enum port_drop {
+	PORT_DROP_RUNT,      /* shorter than an Ethernet header */
+	PORT_DROP_TOO_LONG,  /* longer than the port carries */
+	PORT_DROP_BAD_SRC,   /* multicast or zero source MAC */
+	PORT_DROP_FDB_FULL,  /* source not learnable: table or port share full (frame still forwarded) */
+	PORT_DROP_SAME_PORT, /* destination learned on the ingress port */
+	PORT_DROP_NO_OFFLOAD, /* offload the egress cannot take and the core cannot emulate */
+	PORT_DROP_TX_ERROR,  /* send() failed (queue full, device down) */
+	PORT_DROP_RX_ERROR,  /* recv() failed or returned a malformed frame */
+	PORT_DROP_N,
+};
+
+struct port_stats {
+	uint64_t rx_packets, rx_bytes; /* frames accepted from this port */
+	uint64_t tx_packets, tx_bytes; /* frames sent out of this port */
+	uint64_t drops[PORT_DROP_N];   /* by reason, both directions */
+};
+
+/* What a provider needs to open a port; every pointer is borrowed for open(). */
+struct port_conf {
+	const char *name;   /* the profile's name for the port */
+	const char *ifname; /* tap/host: interface to create; netdev: interface to attach */
+	const char *netns;  /* tap only: namespace to move the netdev into (ip netns name), or NULL */
+	const uint8_t *mac; /* 6 bytes for the netdev's MAC, or NULL for the kernel's choice */
+	unsigned mtu;       /* the network's MTU (bytes of L3 payload) */
+	uint32_t addr_be;   /* host: IPv4 address, network order */
+	uint8_t prefix_len; /* host: prefix length of the network */
+};
+
+struct port_ops {
+	const char *kind;  /* "tap", "host", "netdev", "endpoint" */
+	unsigned offloads; /* PORT_OFL_* this kind accepts on send */
+	/*
+	 * Creates or attaches the port's device from 'conf'. Returns 0 or a
+	 * negative errno, having logged the reason once. On failure close() is
+	 * not called and nothing is left behind (no interface, no fd).
+	 */
+	int (*open)(struct port *p, const struct port_conf *conf);
+	/* Undoes open(): closes fds, deletes interfaces the port created. Cannot fail. */
+	void (*close)(struct port *p);
+	/* The fd to watch for readability, or -1 (endpoints). */
+	int (*fd)(const struct port *p);
+	/*
+	 * Reads up to 'n' frames into 'v' (each with .data and .cap set by the
+	 * caller; the provider sets .len and .vnet). Returns the number read
+	 * (>= 1), -EAGAIN when nothing is ready, or another negative errno.
+	 * May be NULL for endpoints.
+	 */
+	int (*recv)(struct port *p, struct frame *v, unsigned n);
+	/*
+	 * Sends one frame ('f' borrowed; the caller keeps it). Never blocks.
+	 * Returns 0 or a negative errno (-EAGAIN/-ENOBUFS when the queue is full);
+	 * the core counts the drop.
+	 */
+	int (*send)(struct port *p, const struct frame *f);
+	/* Optional (NULL means -EOPNOTSUPP): changes the device's MTU. */
+	int (*set_mtu)(struct port *p, unsigned mtu);
+};
+
+struct port {
+	const struct port_ops *ops; /* the kind's table; kept */
+	char name[PORT_NAME_MAX];   /* profile name */
+	char ifname[IF_NAMESIZE];   /* kernel interface, "" for endpoints */
+	unsigned mtu;               /* L3 MTU this port carries */
+	struct port_stats stats;    /* written by the core only */
+	unsigned n_fdb;             /* MAC entries learned on this port; the core's */
+	void *core;                 /* the core's per-port state; providers leave it alone */
+};
+
+/* Largest frame (with Ethernet header and one VLAN tag) the port carries without GSO. */
+static inline uint32_t port_max_frame(const struct port *p)
+{
+	return p->mtu + 14u + 4u;
+}
+
+/* Name of a drop reason for tables and JSON ("runt", "too-long", ...). */
+const char *port_drop_name(enum port_drop d);
+
+#endif

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network profiles (DESIGN.md §4): INI files parsed with inih into plain data,
+ * then validated by pure functions. The daemon loads a set of profiles, checks
+ * the set for conflicts, and only then creates anything. Errors read
+ * "FILE:LINE: reason".
+ */
+#ifndef VSWITCH_PROFILE_H
+#define VSWITCH_PROFILE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vswitch/port.h"
+
+#define PROFILE_NAME_MAX     13  /* network name: 1-12 chars of [a-z0-9-] + NUL */
+#define PROFILE_PORTS_MAX    64  /* [port] sections per profile */
+#define PROFILE_RESERVES_MAX 256 /* reserve = lines per profile */
+#define PROFILE_FORWARDS_MAX 64  /* forward = lines per profile */
+#define PROFILE_VMS_MAX      32  /* [vm] sections per profile */
+#define PROFILE_DISKS_MAX    8   /* disk = lines per [vm] */
+#define PROFILE_ADDRS_MAX    4   /* dns = / wins = list items */
+#define PROFILE_ERR_MAX      512 /* bytes of an error message buffer */
+
+enum profile_port_type {
+	PROFILE_PORT_TAP,
+	PROFILE_PORT_NETDEV,
+};
+
+enum profile_disk_mode {
+	PROFILE_DISK_DIRECT,
+	PROFILE_DISK_DIFFERENCING,
+	PROFILE_DISK_UNDO,
+};
+
+struct profile_port {
+	char name[PORT_NAME_MAX];    /* from the section header, [a-z0-9-] */
+	enum profile_port_type type; /* default tap */
+	char ifname[IF_NAMESIZE];    /* default "<network>-<name>" */
+	char netns[64];              /* tap only; "" = stay in the daemon's namespace */
+	bool has_mac;
+	uint8_t mac[6];              /* unicast, when has_mac */
+	unsigned line;               /* line of the section header */
+};
+
+struct profile_reserve {
+	uint8_t mac[6];
+	uint32_t addr_be;  /* inside the range, outside its reserved first 16 */
+	char hostname[64]; /* optional, "" if absent */
+	unsigned line;
+};
+
+struct profile_forward {
+	uint8_t proto;       /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t host_port;  /* host order */
+	uint32_t guest_be;   /* guest address inside the subnet */
+	uint16_t guest_port; /* host order */
+	unsigned line;
+};
+
+struct profile_vm {
+	char name[PORT_NAME_MAX];
+	char port[PORT_NAME_MAX];         /* names a [port] of this profile */
+	char *disks[PROFILE_DISKS_MAX];   /* owned; paths as written */
+	size_t n_disks;
+	enum profile_disk_mode disk_mode; /* default direct */
+	unsigned line;
+};
+
+struct profile_net {
+	char *file;                  /* owned; path used in error messages */
+	char name[PROFILE_NAME_MAX];
+	uint32_t subnet_be;          /* network address, host bits zero */
+	uint8_t prefix_len;          /* 8..30 */
+	unsigned mtu;                /* 576..65535, default 1500 */
+	unsigned fdb_aging_secs;     /* default 300 */
+	unsigned fdb_max;            /* default 4096 */
+
+	bool has_host;               /* [host] present */
+	char host_ifname[IF_NAMESIZE]; /* default "<name>-host" */
+	uint32_t host_addr_be;       /* default: 2nd address of the subnet (.1 of a /24) */
+
+	bool has_dhcp;               /* [dhcp] present and not enabled = no */
+	uint32_t dhcp_first_be;      /* range; default the whole subnet */
+	uint32_t dhcp_last_be;
+	uint32_t dhcp_server_be;     /* default: 3rd address of the range; in the reserved block */
+	uint32_t gateway_be;         /* 0 = none; default the host address if has_host */
+	uint32_t dns_be[PROFILE_ADDRS_MAX];
+	size_t n_dns;                /* 0 = default (the DNS proxy when NAT is on) */
+	uint32_t wins_be[PROFILE_ADDRS_MAX];
+	size_t n_wins;
+	char domain[254];            /* "" = none */
+	unsigned lease_secs;         /* >= 60, default 3600 */
+	unsigned renew_secs;         /* default lease/2 */
+	unsigned rebind_secs;        /* default lease*7/8 */
+	struct profile_reserve reserves[PROFILE_RESERVES_MAX];
+	size_t n_reserves;
+
+	bool has_nat;                /* [nat] present */
+	char uplink[IF_NAMESIZE];    /* "auto" = the default route's interface */
+	struct profile_forward forwards[PROFILE_FORWARDS_MAX];
+	size_t n_forwards;
+	bool dns_proxy;              /* default yes */
+
+	struct profile_port ports[PROFILE_PORTS_MAX];
+	size_t n_ports;
+	struct profile_vm vms[PROFILE_VMS_MAX];
+	size_t n_vms;
+};
+
+struct profile_set {
+	struct profile_net **nets; /* owned */
+	size_t n_nets;
+};
+
+/* The embedded default profile (network vswitch0, DESIGN.md §4). */
+extern const char profile_default_text[];
+
+/*
+ * Parses and validates the INI text 'text' ('label' names it in errors).
+ * Returns 0 with '*ret' set (owned by the caller, free with profile_free()),
+ * or -EINVAL with "LABEL:LINE: reason" in 'err', or -ENOMEM.
+ */
+int profile_parse(const char *text, const char *label, struct profile_net **ret, char *err,
+		  size_t errlen);
+
+/* Reads 'path' and calls profile_parse(); -errno with "PATH: reason" if unreadable. */
+int profile_load_file(const char *path, struct profile_net **ret, char *err, size_t errlen);
+
+void profile_free(struct profile_net *net);
+
+/*
+ * Adds the profiles at 'path' to 'set': a file, or a directory whose *.conf
+ * and *.ini files load in name order. Returns 0 or a negative errno with 'err'
+ * set; on failure 'set' keeps what it had.
+ */
+int profile_set_add_path(struct profile_set *set, const char *path, char *err, size_t errlen);
+
+/* Adds a parsed profile ('net' transferred on success). 0 or -ENOMEM. */
+int profile_set_add(struct profile_set *set, struct profile_net *net);
+
+/*
+ * Checks a whole set for conflicts: two networks of one name, overlapping
+ * subnets, one interface name used twice. 0, or -EINVAL with "FILE:LINE: reason".
+ */
+int profile_set_check(const struct profile_set *set, char *err, size_t errlen);
+
+/* Frees every profile in 'set' and empties it. */
+void profile_set_done(struct profile_set *set);
+
+/*
+ * Parses a runtime port description (vswitchctl add-port NET NAME key=value...)
+ * against network 'net' (borrowed): 'kv' holds 'n' "key=value" strings with
+ * the [port] keys. Fills 'ret' and returns 0, or -EINVAL with a reason in 'err'
+ * (no FILE:LINE). Does not check names against ports already running.
+ */
+int profile_port_from_args(const struct profile_net *net, const char *name, char *const *kv,
+			   size_t n, struct profile_port *ret, char *err, size_t errlen);
+
+/* Formats 'addr_be' into 'buf' (>= 16 bytes) and returns 'buf'. */
+const char *profile_ip_str(uint32_t addr_be, char *buf);
+
+#endif

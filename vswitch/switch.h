@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The switch core: one learning Ethernet switch per network. The daemon feeds
+ * it frames read from ports; the core validates, learns, looks up and sends
+ * to one port or floods, counting every drop per port and reason. It knows
+ * ports only through 'struct port_ops' and owns no fds or watchers.
+ *
+ * 'struct switch' cannot be spelled in C (keyword), so the opaque type of this
+ * module is 'struct vswitch'; its functions keep the switch_ prefix.
+ */
+#ifndef VSWITCH_SWITCH_H
+#define VSWITCH_SWITCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct frame;
+struct port;
+struct vswitch;
+
+struct switch_conf {
+	const char *name;       /* network name; copied */
+	unsigned mtu;           /* L3 MTU of the network */
+	unsigned fdb_aging_secs; /* idle seconds before a learned MAC is forgotten */
+	unsigned fdb_max;       /* MAC entries for the whole network */
+};
+
+/* Creates a switch for one network. Returns 0, -EINVAL (bad conf) or -ENOMEM. */
+int switch_new(struct vswitch **ret, const struct switch_conf *conf);
+
+/* Frees the switch; its ports must have been removed. Accepts NULL. */
+void switch_free(struct vswitch *sw);
+
+const char *switch_name(const struct vswitch *sw);
+unsigned switch_mtu(const struct vswitch *sw);
+
+/*
+ * Attaches an opened port ('p' kept until switch_del_port()). Returns 0,
+ * -EEXIST if a port of that name is attached, -E2BIG past SWITCH_PORTS_MAX.
+ */
+#define SWITCH_PORTS_MAX 256
+int switch_add_port(struct vswitch *sw, struct port *p);
+
+/* Detaches 'p' and forgets the MACs learned on it. The caller closes it. */
+void switch_del_port(struct vswitch *sw, struct port *p);
+
+/* The attached port named 'name', or NULL. */
+struct port *switch_find_port(const struct vswitch *sw, const char *name);
+
+/* Calls 'fn' for each attached port in attach order. */
+void switch_foreach_port(const struct vswitch *sw, void (*fn)(struct port *p, void *arg), void *arg);
+size_t switch_n_ports(const struct vswitch *sw);
+
+/*
+ * Handles one frame that arrived on 'in' ('f' borrowed): validation, learning,
+ * forwarding. 'now_ms' is a monotonic clock. Endpoints call it to inject
+ * their replies. Never fails: problems are drops counted on the ports.
+ */
+void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, uint64_t now_ms);
+
+/*
+ * Drains 'p' through its recv() into the core's frame pool, at most 'budget'
+ * frames, handing each to switch_input(). Returns the number of frames read,
+ * 0 if none was ready, or a negative errno from recv() other than -EAGAIN.
+ */
+int switch_poll_port(struct vswitch *sw, struct port *p, unsigned budget, uint64_t now_ms);
+
+/* Forgets MACs idle for longer than the aging time. */
+void switch_age(struct vswitch *sw, uint64_t now_ms);
+
+struct switch_fdb_entry {
+	uint8_t mac[6];
+	uint16_t vlan;
+	const struct port *port; /* borrowed */
+	uint64_t age_ms;         /* since the MAC was last seen */
+};
+
+/* Calls 'fn' for every learned MAC. */
+void switch_foreach_fdb(const struct vswitch *sw, uint64_t now_ms,
+			void (*fn)(const struct switch_fdb_entry *e, void *arg), void *arg);
+size_t switch_fdb_count(const struct vswitch *sw);
+
+#endif
