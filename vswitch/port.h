@@ -32,7 +32,6 @@ enum port_drop {
 	PORT_DROP_RUNT,      /* shorter than an Ethernet header */
 	PORT_DROP_TOO_LONG,  /* longer than the port carries */
 	PORT_DROP_BAD_SRC,   /* multicast or zero source MAC */
-	PORT_DROP_FDB_FULL,  /* source not learnable: table or port share full (frame still forwarded) */
 	PORT_DROP_SAME_PORT, /* destination learned on the ingress port */
 	PORT_DROP_NO_OFFLOAD, /* offload the egress cannot take and the core cannot emulate */
 	PORT_DROP_TX_ERROR,  /* send() failed (queue full, device down) */
@@ -44,6 +43,7 @@ struct port_stats {
 	uint64_t rx_packets, rx_bytes; /* frames accepted from this port */
 	uint64_t tx_packets, tx_bytes; /* frames sent out of this port */
 	uint64_t drops[PORT_DROP_N];   /* by reason, both directions */
+	uint64_t unlearned;            /* sources not learned: table or port share full (frame forwarded) */
 };
 
 /* What a provider needs to open a port; every pointer is borrowed for open(). */
@@ -68,6 +68,8 @@ struct port_ops {
 	int (*open)(struct port *p, const struct port_conf *conf);
 	/* Undoes open(): closes fds, deletes interfaces the port created. Cannot fail. */
 	void (*close)(struct port *p);
+	/* Frees the provider's struct: after close(), or after a failed open(). */
+	void (*destroy)(struct port *p);
 	/* The fd to watch for readability, or -1 (endpoints). */
 	int (*fd)(const struct port *p);
 	/*

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the switch core, driven through an in-memory test port that
+ * records what the core sends it and feeds it queued frames on recv().
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/bytes.h"
+#include "common/csum.h"
+#include "vswitch/frame.h"
+#include "vswitch/port.h"
+#include "vswitch/switch.h"
+
+#define TP_MAX 64
+
+struct test_port {
+	struct port port;
+	uint8_t sent[TP_MAX][2048];
+	uint32_t sent_len[TP_MAX];
+	unsigned n_sent;
+	int send_result; /* what send() returns */
+	struct frame queue[TP_MAX];
+	unsigned n_queued, next;
+};
+
+static int tp_send(struct port *p, const struct frame *f)
+{
+	struct test_port *tp = container_of(p, struct test_port, port);
+
+	if (tp->send_result)
+		return tp->send_result;
+	if (tp->n_sent < TP_MAX) { /* keep the first frames; count them all */
+		memcpy(tp->sent[tp->n_sent], f->data, f->len < 2048 ? f->len : 2048);
+		tp->sent_len[tp->n_sent] = f->len;
+	}
+	tp->n_sent++;
+	return 0;
+}
+
+static int tp_recv(struct port *p, struct frame *v, unsigned n)
+{
+	struct test_port *tp = container_of(p, struct test_port, port);
+	unsigned got = 0;
+
+	while (got < n && tp->next < tp->n_queued) {
+		const struct frame *q = &tp->queue[tp->next++];
+
+		memcpy(v[got].data, q->data, q->len);
+		v[got].len = q->len;
+		got++;
+	}
+	return got ? (int)got : -EAGAIN;
+}
+
+static const struct port_ops tp_ops_full = {
+	.kind = "test",
+	.offloads = PORT_OFL_CSUM | PORT_OFL_GSO,
+	.send = tp_send,
+	.recv = tp_recv,
+};
+
+static const struct port_ops tp_ops_plain = {
+	.kind = "test-plain",
+	.offloads = 0,
+	.send = tp_send,
+	.recv = tp_recv,
+};
+
+static void tp_init(struct test_port *tp, const char *name, const struct port_ops *ops)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->port.ops = ops;
+	snprintf(tp->port.name, sizeof(tp->port.name), "%s", name);
+	tp->port.mtu = 1500;
+}
+
+static uint8_t buf[FRAME_MAX_LEN];
+
+/* Builds an Ethernet frame dst <- src of 'len' bytes in the static buffer. */
+static struct frame eth(unsigned dst, unsigned src, uint32_t len)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	memset(buf, 0, len > 64 ? len : 64);
+	if (dst == 0xffff)
+		memcpy(buf, bcast, 6);
+	else
+		memcpy(buf, (uint8_t[]){ 0x52, 0x54, 0, 0, 0, (uint8_t)dst }, 6);
+	memcpy(buf + 6, (uint8_t[]){ 0x52, 0x54, 0, 0, 0, (uint8_t)src }, 6);
+	put_be16(buf + 12, 0x0800);
+	return (struct frame){ .data = buf, .len = len, .cap = sizeof(buf) };
+}
+
+struct fixture {
+	struct vswitch *sw;
+	struct test_port a, b, c;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct switch_conf conf = { .name = "t", .mtu = 1500, .fdb_aging_secs = 300, .fdb_max = 64 };
+
+	assert_non_null(fx);
+	assert_int_equal(switch_new(&fx->sw, &conf), 0);
+	tp_init(&fx->a, "a", &tp_ops_full);
+	tp_init(&fx->b, "b", &tp_ops_full);
+	tp_init(&fx->c, "c", &tp_ops_full);
+	assert_int_equal(switch_add_port(fx->sw, &fx->a.port), 0);
+	assert_int_equal(switch_add_port(fx->sw, &fx->b.port), 0);
+	assert_int_equal(switch_add_port(fx->sw, &fx->c.port), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	switch_del_port(fx->sw, &fx->a.port);
+	switch_del_port(fx->sw, &fx->b.port);
+	switch_del_port(fx->sw, &fx->c.port);
+	switch_free(fx->sw);
+	free(fx);
+	return 0;
+}
+
+static void test_broadcast_floods_all_but_ingress(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f = eth(0xffff, 1, 60);
+
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->a.n_sent, 0);
+	assert_int_equal(fx->b.n_sent, 1);
+	assert_int_equal(fx->c.n_sent, 1);
+	assert_memory_equal(fx->b.sent[0], buf, 60);
+	assert_int_equal(fx->a.port.stats.rx_packets, 1);
+	assert_int_equal(fx->a.port.stats.rx_bytes, 60);
+	assert_int_equal(fx->b.port.stats.tx_packets, 1);
+	assert_int_equal(fx->c.port.stats.tx_bytes, 60);
+}
+
+static void test_learning_stops_flooding(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f = eth(2, 1, 100);
+
+	/* unknown unicast floods */
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->b.n_sent, 1);
+	assert_int_equal(fx->c.n_sent, 1);
+	/* b answers: a is known, so only a gets it */
+	f = eth(1, 2, 100);
+	switch_input(fx->sw, &fx->b.port, &f, 1);
+	assert_int_equal(fx->a.n_sent, 1);
+	assert_int_equal(fx->c.n_sent, 1);
+	/* now a -> b is unicast: c sees nothing more */
+	f = eth(2, 1, 100);
+	switch_input(fx->sw, &fx->a.port, &f, 2);
+	assert_int_equal(fx->b.n_sent, 2);
+	assert_int_equal(fx->c.n_sent, 1);
+	assert_int_equal(switch_fdb_count(fx->sw), 2);
+}
+
+static void test_multicast_floods(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f = eth(2, 1, 60);
+
+	buf[0] = 0x01; /* 01:54:... is a group address */
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->b.n_sent, 1);
+	assert_int_equal(fx->c.n_sent, 1);
+}
+
+static void test_drops(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f = eth(0xffff, 1, 13);
+
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_RUNT], 1);
+	f = eth(0xffff, 1, 1500 + 14 + 4 + 1);
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_TOO_LONG], 1);
+	f = eth(0xffff, 1, 1500 + 14 + 4); /* the longest a 1500 MTU port carries, with a tag */
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->b.n_sent, 1);
+	f = eth(0xffff, 1, 60);
+	buf[6] = 0x01; /* multicast source */
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_BAD_SRC], 1);
+	f = eth(0xffff, 1, 60);
+	memset(buf + 6, 0, 6); /* zero source */
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_BAD_SRC], 2);
+	assert_int_equal(fx->a.port.stats.rx_packets, 1);
+	assert_int_equal(fx->b.n_sent, 1);
+	assert_int_equal(switch_fdb_count(fx->sw), 1);
+}
+
+static void test_same_port_filtered_and_move(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f = eth(0xffff, 1, 60);
+
+	switch_input(fx->sw, &fx->a.port, &f, 0); /* learn 1 on a */
+	f = eth(0xffff, 2, 60);
+	switch_input(fx->sw, &fx->a.port, &f, 0); /* learn 2 on a */
+	f = eth(2, 1, 60);
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_SAME_PORT], 1);
+	assert_int_equal(fx->b.n_sent, 2);
+	/* MAC 2 moves to c */
+	f = eth(0xffff, 2, 60);
+	switch_input(fx->sw, &fx->c.port, &f, 1);
+	f = eth(2, 1, 60);
+	switch_input(fx->sw, &fx->a.port, &f, 2);
+	assert_int_equal(fx->c.n_sent, 3);
+	assert_int_equal(fx->b.n_sent, 3); /* only the broadcast from c */
+	assert_int_equal(fx->a.port.n_fdb, 1);
+	assert_int_equal(fx->c.port.n_fdb, 1);
+}
+
+static void test_tx_error_counted(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f = eth(0xffff, 1, 60);
+
+	fx->b.send_result = -ENOBUFS;
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->b.port.stats.drops[PORT_DROP_TX_ERROR], 1);
+	assert_int_equal(fx->b.port.stats.tx_packets, 0);
+	assert_int_equal(fx->c.port.stats.tx_packets, 1);
+}
+
+static void test_aging_and_del_port(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f = eth(0xffff, 1, 60);
+
+	switch_input(fx->sw, &fx->a.port, &f, 1000);
+	f = eth(0xffff, 3, 60);
+	switch_input(fx->sw, &fx->c.port, &f, 250000);
+	switch_age(fx->sw, 1000 + 300000 + 1);
+	assert_int_equal(switch_fdb_count(fx->sw), 1);
+	/* unicast to the aged MAC floods again */
+	f = eth(1, 3, 60);
+	switch_input(fx->sw, &fx->c.port, &f, 301002);
+	assert_int_equal(fx->a.n_sent, 2);
+	assert_int_equal(fx->b.n_sent, 3);
+	switch_del_port(fx->sw, &fx->c.port);
+	assert_int_equal(switch_fdb_count(fx->sw), 0);
+	assert_null(switch_find_port(fx->sw, "c"));
+	assert_int_equal(switch_n_ports(fx->sw), 2);
+	assert_int_equal(switch_add_port(fx->sw, &fx->c.port), 0);
+	assert_int_equal(switch_add_port(fx->sw, &fx->c.port), -EEXIST);
+}
+
+static void test_mac_flood_bounded(void **state)
+{
+	struct fixture *fx = *state;
+
+	for (unsigned i = 1; i < 200; i++) {
+		struct frame f = eth(0xffff, i, 60);
+
+		buf[10] = (uint8_t)(i >> 8);
+		switch_input(fx->sw, &fx->a.port, &f, 0);
+	}
+	/* fdb_max 64, one port may take half */
+	assert_int_equal(switch_fdb_count(fx->sw), 32);
+	assert_int_equal(fx->a.port.n_fdb, 32);
+	assert_int_equal(fx->a.port.stats.unlearned, 199 - 32);
+	/* the other ports still learn */
+	struct frame f = eth(0xffff, 250, 60);
+	switch_input(fx->sw, &fx->b.port, &f, 0);
+	assert_int_equal(fx->b.port.n_fdb, 1);
+}
+
+static void test_networks_isolated(void **state)
+{
+	struct fixture *fx = *state;
+	struct vswitch *other;
+	struct test_port x, y;
+	struct switch_conf conf = { .name = "o", .mtu = 1500, .fdb_aging_secs = 300, .fdb_max = 64 };
+	struct frame f = eth(0xffff, 1, 60);
+
+	assert_int_equal(switch_new(&other, &conf), 0);
+	tp_init(&x, "x", &tp_ops_full);
+	tp_init(&y, "y", &tp_ops_full);
+	assert_int_equal(switch_add_port(other, &x.port), 0);
+	assert_int_equal(switch_add_port(other, &y.port), 0);
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(x.n_sent + y.n_sent, 0);
+	switch_input(other, &x.port, &f, 0);
+	assert_int_equal(y.n_sent, 1);
+	assert_int_equal(fx->b.n_sent, 1);
+	switch_del_port(other, &x.port);
+	switch_del_port(other, &y.port);
+	switch_free(other);
+}
+
+/* An IPv4/UDP frame whose checksum is left partial, as a tap with TUN_F_CSUM gives it. */
+static struct frame udp_partial(uint16_t *ret_expected)
+{
+	struct frame f = eth(0xffff, 1, 14 + 20 + 8 + 11);
+	uint8_t *ip = buf + 14, *udp = ip + 20;
+	uint32_t pseudo;
+
+	ip[0] = 0x45;
+	put_be16(ip + 2, 20 + 8 + 11);
+	ip[8] = 64;
+	ip[9] = 17;
+	put_be32(ip + 12, 0xc0a88310);
+	put_be32(ip + 16, 0xc0a88302);
+	put_be16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+	put_be16(udp, 68);
+	put_be16(udp + 2, 67);
+	put_be16(udp + 4, 8 + 11);
+	memcpy(udp + 8, "hello world", 11);
+	/* the full checksum, computed independently of the core */
+	pseudo = csum_add(0, ip + 12, 8) + 17 + 8 + 11;
+	*ret_expected = csum_fold(csum_add(pseudo, udp, 8 + 11));
+	/* partial: the field holds the folded pseudo-header sum, uncomplemented */
+	put_be16(udp + 6, (uint16_t)~csum_fold(pseudo));
+	f.vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	f.vnet.csum_start = 14 + 20;
+	f.vnet.csum_offset = 6;
+	return f;
+}
+
+static void test_partial_csum_completed_at_edge(void **state)
+{
+	struct fixture *fx = *state;
+	struct test_port plain;
+	uint16_t expected;
+	struct frame f = udp_partial(&expected);
+	uint8_t orig[64];
+
+	tp_init(&plain, "p", &tp_ops_plain);
+	assert_int_equal(switch_add_port(fx->sw, &plain.port), 0);
+	memcpy(orig, buf, f.len);
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(plain.n_sent, 1);
+	assert_int_equal(get_be16(plain.sent[0] + 14 + 20 + 6), expected);
+	/* a port with checksum offload gets the frame unchanged */
+	assert_memory_equal(fx->b.sent[0], orig, f.len);
+	/* and the receiver's check over the completed datagram sums to zero */
+	{
+		uint8_t *ip = plain.sent[0] + 14;
+		uint32_t pseudo = csum_add(0, ip + 12, 8) + 17 + 8 + 11;
+
+		assert_int_equal(csum_fold(csum_add(pseudo, ip + 20, 8 + 11)), 0);
+	}
+	/* bad offsets are dropped, never read out of bounds */
+	f = udp_partial(&expected);
+	f.vnet.csum_start = 60;
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(plain.port.stats.drops[PORT_DROP_NO_OFFLOAD], 1);
+	switch_del_port(fx->sw, &plain.port);
+}
+
+static void test_gso_needs_offload(void **state)
+{
+	struct fixture *fx = *state;
+	struct test_port plain;
+	struct frame f = eth(0xffff, 1, 30000);
+
+	tp_init(&plain, "p", &tp_ops_plain);
+	assert_int_equal(switch_add_port(fx->sw, &plain.port), 0);
+	f.vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	f.vnet.gso_size = 1448;
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_TOO_LONG], 0);
+	assert_int_equal(fx->b.sent_len[0], 30000);
+	assert_int_equal(plain.port.stats.drops[PORT_DROP_NO_OFFLOAD], 1);
+	switch_del_port(fx->sw, &plain.port);
+}
+
+static void test_poll_port_budget(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t frames[40][60];
+
+	for (unsigned i = 0; i < 40; i++) {
+		eth(0xffff, 1, 60);
+		memcpy(frames[i], buf, 60);
+		frames[i][59] = (uint8_t)i;
+		fx->a.queue[i] = (struct frame){ .data = frames[i], .len = 60 };
+	}
+	fx->a.n_queued = 40;
+	assert_int_equal(switch_poll_port(fx->sw, &fx->a.port, 35, 0), 35);
+	assert_int_equal(fx->b.n_sent, 35);
+	assert_int_equal(switch_poll_port(fx->sw, &fx->a.port, 64, 0), 5);
+	assert_int_equal(fx->b.sent[39][59], 39);
+	assert_int_equal(switch_poll_port(fx->sw, &fx->a.port, 64, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_broadcast_floods_all_but_ingress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_learning_stops_flooding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multicast_floods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_port_filtered_and_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_error_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aging_and_del_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mac_flood_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_networks_isolated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_csum_completed_at_edge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gso_needs_offload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_port_budget, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
