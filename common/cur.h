@@ -15,7 +15,7 @@
 
 struct cur {
 	const uint8_t *p; /* next unread byte; borrowed */
-	size_t len;       /* bytes left from p */
+	size_t len;	  /* bytes left from p */
 };
 
 static inline struct cur cur_make(const void *p, size_t len)

@@ -35,19 +35,14 @@ bool log_enabled(enum log_level lvl)
 	return lvl <= log_max;
 }
 
-void log_emit(enum log_level lvl, int err, const char *fmt, ...)
+static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
 	char line[1024];
 	size_t n;
-	va_list ap;
 
-	if (!log_enabled(lvl))
-		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	n = strlen(line);
 	if (err > 0 && n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, ": %s", strerror(err));
@@ -57,6 +52,29 @@ void log_emit(enum log_level lvl, int err, const char *fmt, ...)
 	}
 	fprintf(stderr, "%s%s%s%s\n", log_prog ? log_prog : "", log_prog ? ": " : "", tag[lvl],
 		line);
+}
+
+void log_emit(enum log_level lvl, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(lvl))
+		return;
+	va_start(ap, fmt);
+	log_vemit(lvl, err, fmt, ap);
+	va_end(ap);
+}
+
+int log_errno(enum log_level lvl, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(lvl))
+		return r;
+	va_start(ap, fmt);
+	log_vemit(lvl, r < 0 ? -r : r, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 bool log_ratelimit(uint64_t *state, uint64_t now_ms)

@@ -31,6 +31,10 @@ void log_set_prog(const char *prog);
 void log_emit(enum log_level lvl, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* log_emit() with strerror(-r) appended; returns 'r' (a negative errno). */
+int log_errno(enum log_level lvl, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Whether a message at 'lvl' would be printed (to skip costly formatting). */
 bool log_enabled(enum log_level lvl);
 
@@ -51,9 +55,9 @@ bool log_ratelimit(uint64_t *state, uint64_t now_ms);
 	} while (0)
 
 /* Log with strerror(-r) appended; evaluate to 'r' (a negative errno). */
-#define log_error_errno(r, ...) (log_emit(LOG_LVL_ERROR, -(r), __VA_ARGS__), (r))
-#define log_warn_errno(r, ...)  (log_emit(LOG_LVL_WARN, -(r), __VA_ARGS__), (r))
-#define log_info_errno(r, ...)  (log_emit(LOG_LVL_INFO, -(r), __VA_ARGS__), (r))
-#define log_debug_errno(r, ...) (log_emit(LOG_LVL_DEBUG, -(r), __VA_ARGS__), (r))
+#define log_error_errno(r, ...) log_errno(LOG_LVL_ERROR, (r), __VA_ARGS__)
+#define log_warn_errno(r, ...)	log_errno(LOG_LVL_WARN, (r), __VA_ARGS__)
+#define log_info_errno(r, ...)	log_errno(LOG_LVL_INFO, (r), __VA_ARGS__)
+#define log_debug_errno(r, ...) log_errno(LOG_LVL_DEBUG, (r), __VA_ARGS__)
 
 #endif

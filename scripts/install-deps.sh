@@ -2,14 +2,22 @@
 # SPDX-License-Identifier: MIT
 #
 # Installs the Debian 12 packages vswitch needs. With no argument: what the
-# build needs (scripts/deps/build.txt); with "test": also what the tests need
-# (scripts/deps/test-*.txt, one file per part of the tree). Only missing
-# packages are asked for, so a machine that has everything makes no change.
+# build needs (scripts/deps/build.txt); with "test" or "bench": also what the
+# tests or benchmarks need (scripts/deps/test-*.txt or bench-*.txt, one file
+# per part of the tree). Only missing packages are asked for, so a machine
+# that has everything makes no change.
 set -eu
 
 deps=$(dirname "$0")/deps
 lists="$deps/build.txt"
-[ "${1:-}" = test ] && lists="$lists $(ls "$deps"/test-*.txt)"
+case "${1:-}" in
+test | bench) lists="$lists $(ls "$deps/$1"-*.txt)" ;;
+"") ;;
+*)
+	echo "usage: install-deps.sh [test|bench]" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 # shellcheck disable=SC2086

@@ -2,3 +2,4 @@
 # Tests of the switch core (vswitch/).
 vs_unit_test(test_fdb SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_fdb.c LIBS vs_core)
 vs_unit_test(test_switch SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_switch.c LIBS vs_core)
+vs_unit_test(test_gso SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_gso.c LIBS vs_core)

@@ -21,13 +21,13 @@ struct fdb_entry {
 	uint16_t vlan;
 	struct port *port;     /* NULL when free */
 	uint64_t last_seen_ms; /* monotonic */
-	uint32_t next;         /* next in bucket chain or free list, FDB_NIL ends */
+	uint32_t next;	       /* next in bucket chain or free list, FDB_NIL ends */
 };
 
 struct fdb {
 	struct fdb_entry *entries; /* 'max' of them */
-	uint32_t *buckets;         /* head index per bucket */
-	uint32_t bucket_mask;      /* n_buckets - 1 */
+	uint32_t *buckets;	   /* head index per bucket */
+	uint32_t bucket_mask;	   /* n_buckets - 1 */
 	uint32_t free_head;
 	unsigned max, port_max;
 	size_t count;
@@ -120,8 +120,7 @@ static void fdb_remove(struct fdb *fdb, uint32_t *link, uint32_t i)
 	fdb->count--;
 }
 
-int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port *p,
-	      uint64_t now_ms)
+int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port *p, uint64_t now_ms)
 {
 	uint32_t *link, *head;
 	uint32_t i = fdb_find(fdb, mac, vlan, &link);

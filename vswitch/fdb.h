@@ -29,7 +29,7 @@ void fdb_free(struct fdb *fdb);
 enum {
 	FDB_LEARNED = 0,   /* new entry */
 	FDB_REFRESHED = 1, /* known on this port; age reset */
-	FDB_MOVED = 2,     /* known on another port; now on 'p' */
+	FDB_MOVED = 2,	   /* known on another port; now on 'p' */
 };
 
 /*

@@ -21,9 +21,9 @@
 #define FRAME_MAX_LEN (65535u + FRAME_ETH_HLEN + 4u)
 
 struct frame {
-	uint8_t *data;              /* first byte of the Ethernet header; pool-owned */
-	uint32_t len;               /* bytes at 'data' */
-	uint32_t cap;               /* bytes that fit at 'data' (>= FRAME_MAX_LEN in pools) */
+	uint8_t *data;		    /* first byte of the Ethernet header; pool-owned */
+	uint32_t len;		    /* bytes at 'data' */
+	uint32_t cap;		    /* bytes that fit at 'data' (>= FRAME_MAX_LEN in pools) */
 	struct virtio_net_hdr vnet; /* offloads, little-endian fields; all zero = plain frame */
 };
 

@@ -18,7 +18,7 @@ struct frame;
 struct port;
 
 #ifndef container_of
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
 #define PORT_NAME_MAX 32 /* profile names of ports, with the NUL */
@@ -29,13 +29,13 @@ struct port;
 
 /* Why a frame was dropped; one counter each, per port and direction. */
 enum port_drop {
-	PORT_DROP_RUNT,      /* shorter than an Ethernet header */
-	PORT_DROP_TOO_LONG,  /* longer than the port carries */
-	PORT_DROP_BAD_SRC,   /* multicast or zero source MAC */
-	PORT_DROP_SAME_PORT, /* destination learned on the ingress port */
+	PORT_DROP_RUNT,	      /* shorter than an Ethernet header */
+	PORT_DROP_TOO_LONG,   /* longer than the port carries */
+	PORT_DROP_BAD_SRC,    /* multicast or zero source MAC */
+	PORT_DROP_SAME_PORT,  /* destination learned on the ingress port */
 	PORT_DROP_NO_OFFLOAD, /* offload the egress cannot take and the core cannot emulate */
-	PORT_DROP_TX_ERROR,  /* send() failed (queue full, device down) */
-	PORT_DROP_RX_ERROR,  /* recv() failed or returned a malformed frame */
+	PORT_DROP_TX_ERROR,   /* send() failed (queue full, device down) */
+	PORT_DROP_RX_ERROR,   /* recv() failed or returned a malformed frame */
 	PORT_DROP_N,
 };
 
@@ -43,16 +43,17 @@ struct port_stats {
 	uint64_t rx_packets, rx_bytes; /* frames accepted from this port */
 	uint64_t tx_packets, tx_bytes; /* frames sent out of this port */
 	uint64_t drops[PORT_DROP_N];   /* by reason, both directions */
-	uint64_t unlearned;            /* sources not learned: table or port share full (frame forwarded) */
+	uint64_t unlearned; /* sources not learned: table or port share full (frame forwarded) */
 };
 
 /* What a provider needs to open a port; every pointer is borrowed for open(). */
 struct port_conf {
 	const char *name;   /* the profile's name for the port */
 	const char *ifname; /* tap/host: interface to create; netdev: interface to attach */
-	const char *netns;  /* tap only: namespace to move the netdev into (ip netns name), or NULL */
+	const char
+		*netns; /* tap only: namespace to move the netdev into (ip netns name), or NULL */
 	const uint8_t *mac; /* 6 bytes for the netdev's MAC, or NULL for the kernel's choice */
-	unsigned mtu;       /* the network's MTU (bytes of L3 payload) */
+	unsigned mtu;	    /* the network's MTU (bytes of L3 payload) */
 	uint32_t addr_be;   /* host: IPv4 address, network order */
 	uint8_t prefix_len; /* host: prefix length of the network */
 };
@@ -93,10 +94,10 @@ struct port {
 	const struct port_ops *ops; /* the kind's table; kept */
 	char name[PORT_NAME_MAX];   /* profile name */
 	char ifname[IF_NAMESIZE];   /* kernel interface, "" for endpoints */
-	unsigned mtu;               /* L3 MTU this port carries */
+	unsigned mtu;		    /* L3 MTU this port carries */
 	struct port_stats stats;    /* written by the core only */
-	unsigned n_fdb;             /* MAC entries learned on this port; the core's */
-	void *core;                 /* the core's per-port state; providers leave it alone */
+	unsigned n_fdb;		    /* MAC entries learned on this port; the core's */
+	void *core;		    /* the core's per-port state; providers leave it alone */
 };
 
 /* Largest frame (with Ethernet header and one VLAN tag) the port carries without GSO. */

@@ -21,8 +21,9 @@
  *
  * At the egress edge a frame may carry offloads the port cannot take: a
  * partial checksum is completed here into a scratch copy (the shared frame
- * stays untouched for the other flood targets). GSO super-frames for a port
- * without GSO are dropped and counted for now. TODO(#3): segment them here.
+ * stays untouched for the other flood targets), and a GSO super-frame is cut
+ * into MSS-sized segments with complete checksums (gso.c), so a guest's
+ * 64 KiB TCP send reaches an endpoint or a plain port as ordinary frames.
  */
 #include "vswitch/switch.h"
 
@@ -37,6 +38,7 @@
 #include "common/log.h"
 #include "vswitch/fdb.h"
 #include "vswitch/frame.h"
+#include "vswitch/gso.h"
 #include "vswitch/port.h"
 
 #define SWITCH_BURST 32 /* frames per recv() call; also the pool size */
@@ -48,9 +50,9 @@ struct vswitch {
 	struct fdb *fdb;
 	struct port *ports[SWITCH_PORTS_MAX]; /* kept; attach order */
 	size_t n_ports;
-	struct frame pool[SWITCH_BURST];      /* receive buffers, FRAME_MAX_LEN each */
-	uint8_t *pool_mem;                    /* owns the pool's bytes */
-	uint8_t *scratch;                     /* FRAME_MAX_LEN bytes for edge fix-ups */
+	struct frame pool[SWITCH_BURST]; /* receive buffers, FRAME_MAX_LEN each */
+	uint8_t *pool_mem;		 /* owns the pool's bytes */
+	uint8_t *scratch;		 /* FRAME_MAX_LEN bytes for edge fix-ups */
 };
 
 static const char *const port_drop_names[PORT_DROP_N] = {
@@ -189,34 +191,51 @@ static const struct frame *switch_fix_csum(struct vswitch *sw, const struct fram
 	return tmp;
 }
 
+/* Sends one frame and counts the result on 'out'. */
+static int switch_send(struct port *out, const struct frame *f)
+{
+	int r = out->ops->send(out, f);
+
+	if (r < 0) {
+		out->stats.drops[PORT_DROP_TX_ERROR]++;
+		return r;
+	}
+	out->stats.tx_packets++;
+	out->stats.tx_bytes += f->len;
+	return 0;
+}
+
+static int switch_send_segment(void *arg, const struct frame *seg)
+{
+	/* A segment lost to a full queue is TCP's to resend; the others still go. */
+	(void)switch_send(arg, seg);
+	return 0;
+}
+
 static void switch_output(struct vswitch *sw, struct port *out, const struct frame *f)
 {
 	struct frame tmp;
-	int r;
 
 	if (frame_is_gso(f)) {
 		if (!(out->ops->offloads & PORT_OFL_GSO)) {
-			out->stats.drops[PORT_DROP_NO_OFFLOAD]++;
+			if (gso_segment(f, sw->scratch, FRAME_MAX_LEN, switch_send_segment, out) <
+			    0)
+				out->stats.drops[PORT_DROP_NO_OFFLOAD]++;
 			return;
 		}
 	} else if (f->len > port_max_frame(out)) {
 		out->stats.drops[PORT_DROP_TOO_LONG]++;
 		return;
 	}
-	if ((f->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !(out->ops->offloads & PORT_OFL_CSUM)) {
+	if ((f->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    !(out->ops->offloads & PORT_OFL_CSUM)) {
 		f = switch_fix_csum(sw, f, &tmp);
 		if (!f) {
 			out->stats.drops[PORT_DROP_NO_OFFLOAD]++;
 			return;
 		}
 	}
-	r = out->ops->send(out, f);
-	if (r < 0) {
-		out->stats.drops[PORT_DROP_TX_ERROR]++;
-		return;
-	}
-	out->stats.tx_packets++;
-	out->stats.tx_bytes += f->len;
+	(void)switch_send(out, f);
 }
 
 static int mac_is_group(const uint8_t *mac)

@@ -20,10 +20,10 @@ struct port;
 struct vswitch;
 
 struct switch_conf {
-	const char *name;       /* network name; copied */
-	unsigned mtu;           /* L3 MTU of the network */
+	const char *name;	 /* network name; copied */
+	unsigned mtu;		 /* L3 MTU of the network */
 	unsigned fdb_aging_secs; /* idle seconds before a learned MAC is forgotten */
-	unsigned fdb_max;       /* MAC entries for the whole network */
+	unsigned fdb_max;	 /* MAC entries for the whole network */
 };
 
 /* Creates a switch for one network. Returns 0, -EINVAL (bad conf) or -ENOMEM. */
@@ -49,7 +49,8 @@ void switch_del_port(struct vswitch *sw, struct port *p);
 struct port *switch_find_port(const struct vswitch *sw, const char *name);
 
 /* Calls 'fn' for each attached port in attach order. */
-void switch_foreach_port(const struct vswitch *sw, void (*fn)(struct port *p, void *arg), void *arg);
+void switch_foreach_port(const struct vswitch *sw, void (*fn)(struct port *p, void *arg),
+			 void *arg);
 size_t switch_n_ports(const struct vswitch *sw);
 
 /*
@@ -73,7 +74,7 @@ struct switch_fdb_entry {
 	uint8_t mac[6];
 	uint16_t vlan;
 	const struct port *port; /* borrowed */
-	uint64_t age_ms;         /* since the MAC was last seen */
+	uint64_t age_ms;	 /* since the MAC was last seen */
 };
 
 /* Calls 'fn' for every learned MAC. */

@@ -108,7 +108,9 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct switch_conf conf = { .name = "t", .mtu = 1500, .fdb_aging_secs = 300, .fdb_max = 64 };
+	struct switch_conf conf = {
+		.name = "t", .mtu = 1500, .fdb_aging_secs = 300, .fdb_max = 64
+	};
 
 	assert_non_null(fx);
 	assert_int_equal(switch_new(&fx->sw, &conf), 0);
@@ -292,7 +294,9 @@ static void test_networks_isolated(void **state)
 	struct fixture *fx = *state;
 	struct vswitch *other;
 	struct test_port x, y;
-	struct switch_conf conf = { .name = "o", .mtu = 1500, .fdb_aging_secs = 300, .fdb_max = 64 };
+	struct switch_conf conf = {
+		.name = "o", .mtu = 1500, .fdb_aging_secs = 300, .fdb_max = 64
+	};
 	struct frame f = eth(0xffff, 1, 60);
 
 	assert_int_equal(switch_new(&other, &conf), 0);
@@ -370,20 +374,42 @@ static void test_partial_csum_completed_at_edge(void **state)
 	switch_del_port(fx->sw, &plain.port);
 }
 
-static void test_gso_needs_offload(void **state)
+static void test_gso_segmented_at_edge(void **state)
 {
 	struct fixture *fx = *state;
 	struct test_port plain;
-	struct frame f = eth(0xffff, 1, 30000);
+	struct frame f = eth(0xffff, 1, 14 + 20 + 20 + 3000);
+	uint8_t *ip = buf + 14, *tcp = ip + 20;
 
 	tp_init(&plain, "p", &tp_ops_plain);
 	assert_int_equal(switch_add_port(fx->sw, &plain.port), 0);
+	ip[0] = 0x45;
+	put_be16(ip + 2, 20 + 20 + 3000);
+	ip[8] = 64;
+	ip[9] = 6;
+	tcp[12] = 0x50;
 	f.vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	f.vnet.gso_size = 1448;
+	f.vnet.gso_size = 1000;
 	switch_input(fx->sw, &fx->a.port, &f, 0);
+	/* not too long for the ingress: it is a GSO frame */
 	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_TOO_LONG], 0);
-	assert_int_equal(fx->b.sent_len[0], 30000);
+	/* a GSO-capable port gets the super-frame whole */
+	assert_int_equal(fx->b.n_sent, 1);
+	assert_int_equal(fx->b.sent_len[0], 14 + 20 + 20 + 3000);
+	/* a plain port gets three MSS-sized segments */
+	assert_int_equal(plain.n_sent, 3);
+	assert_int_equal(plain.port.stats.tx_packets, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(plain.sent_len[i], 14 + 20 + 20 + 1000);
+		assert_int_equal(get_be32(plain.sent[i] + 14 + 20 + 4), 1000u * (unsigned)i);
+	}
+	/* a GSO frame whose headers do not parse is dropped for that port */
+	f = eth(0xffff, 1, 3000);
+	f.vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	f.vnet.gso_size = 1000;
+	switch_input(fx->sw, &fx->a.port, &f, 0);
 	assert_int_equal(plain.port.stats.drops[PORT_DROP_NO_OFFLOAD], 1);
+	assert_int_equal(fx->b.n_sent, 2);
 	switch_del_port(fx->sw, &plain.port);
 }
 
@@ -409,7 +435,8 @@ static void test_poll_port_budget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_broadcast_floods_all_but_ingress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broadcast_floods_all_but_ingress, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_learning_stops_flooding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multicast_floods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
@@ -418,8 +445,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aging_and_del_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mac_flood_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_networks_isolated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_partial_csum_completed_at_edge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gso_needs_offload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_csum_completed_at_edge, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gso_segmented_at_edge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_port_budget, setup, teardown),
 	};
 

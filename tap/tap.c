@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "tap" and "host" port kinds (tap.h): switch-owned tap devices on
+ * /dev/net/tun with virtio-net headers. The daemon calls them only through
+ * their port_ops; they call the kernel (tun ioctls, readv/writev) and
+ * ifconf.c for link and address settings. Both kinds share one struct and
+ * one open(); "host" adds an IPv4 address and never moves namespace.
+ */
+#include "tap/tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tap/ifconf.h"
+#include "vswitch/frame.h"
+#include "vswitch/port.h"
+
+#define TAP_DEFAULT_MTU 1500u /* the kernel's MTU for a new tap */
+
+struct tap_port {
+	struct port port; /* embedded; ops, names and MTU */
+	int fd;		  /* /dev/net/tun queue; owned; -1 when closed */
+	int ns_fd;	  /* the namespace the tap lives in, or -1 for ours; owned */
+	int pending_err;  /* error recv() owes the core for a frame already consumed, or 0 */
+	bool is_host;	  /* kind "host": add the address, never move */
+};
+
+static struct tap_port *tap_of(const struct port *p)
+{
+	return container_of(p, struct tap_port, port);
+}
+
+static const char *conf_name(const struct port_conf *conf)
+{
+	return conf->name ? conf->name : conf->ifname;
+}
+
+/* Creates the tun queue for 'ifname'; returns the fd or a negative errno, logged. */
+static int tun_create(const struct port_conf *conf, const char *kind)
+{
+	struct ifreq ifr = { 0 };
+	unsigned offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+	int hdr_len = (int)sizeof(struct virtio_net_hdr);
+	int fd, r;
+
+	/*
+	 * TUNSETIFF on a name that is already a tap attaches to that device
+	 * (and on a persistent one, silently shares it), so refuse existing
+	 * names first.
+	 */
+	if (if_nametoindex(conf->ifname) != 0) {
+		log_error("port '%s': interface '%s' already exists", conf_name(conf),
+			  conf->ifname);
+		return -EEXIST;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
+			return log_error_errno(
+				-ENOENT, "port '%s': '/dev/net/tun' not found: load the tun module",
+				conf_name(conf));
+		if (r == -EACCES || r == -EPERM)
+			return log_error_errno(-EPERM,
+					       "port '%s': creating %s '%s' needs CAP_NET_ADMIN",
+					       conf_name(conf), kind, conf->ifname);
+		return log_error_errno(r, "port '%s': cannot open '/dev/net/tun'", conf_name(conf));
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", conf->ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		r = -errno;
+		if (r == -EPERM || r == -EACCES)
+			log_error("port '%s': creating %s '%s' needs CAP_NET_ADMIN",
+				  conf_name(conf), kind, conf->ifname);
+		else if (r == -EBUSY || r == -EEXIST)
+			/* Raced with another creator, or a name held by a non-tap device. */
+			log_error("port '%s': interface '%s' already exists", conf_name(conf),
+				  conf->ifname);
+		else
+			(void)log_error_errno(r, "port '%s': cannot create %s '%s'",
+					      conf_name(conf), kind, conf->ifname);
+		if (r == -EACCES)
+			r = -EPERM;
+		if (r == -EBUSY)
+			r = -EEXIST;
+		goto fail;
+	}
+	/*
+	 * The header size must be set before any frame passes; 10 bytes is the
+	 * plain virtio_net_hdr (12 would add num_buffers, which only a guest's
+	 * mergeable-buffer queue needs).
+	 */
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		r = -errno;
+		(void)log_error_errno(r, "port '%s': cannot set the vnet header size of '%s'",
+				      conf_name(conf), conf->ifname);
+		goto fail;
+	}
+	/*
+	 * These become the netdev's features: the stack then hands us partial
+	 * checksums and TSO super-frames instead of segmenting before read().
+	 * TSO without CSUM is refused by the kernel, so they go together.
+	 */
+	if (ioctl(fd, TUNSETOFFLOAD, offloads) < 0) {
+		r = -errno;
+		(void)log_error_errno(r, "port '%s': cannot enable offloads on '%s'",
+				      conf_name(conf), conf->ifname);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd); /* not persistent: this deletes the interface */
+	return r;
+}
+
+/* Moves the tap into 'ns_fd' and brings it up there. */
+static int tap_move_up(struct ifconf_sock *nl, int ifindex, const struct port_conf *conf, int ns_fd)
+{
+	struct ifconf_sock *ns_nl = NULL;
+	int r;
+
+	r = ifconf_set_netns(nl, ifindex, ns_fd);
+	if (r == -EEXIST || r == -EBUSY)
+		return log_error_errno(-EEXIST,
+				       "port '%s': interface '%s' already exists in namespace '%s'",
+				       conf_name(conf), conf->ifname, conf->netns);
+	if (r < 0)
+		return log_error_errno(r, "port '%s': cannot move '%s' into namespace '%s'",
+				       conf_name(conf), conf->ifname, conf->netns);
+	/*
+	 * Moving a link takes it down, and the name only resolves inside the
+	 * target now (the ifindex may change on the way), so bring it up
+	 * through a netlink socket born in that namespace.
+	 */
+	r = ifconf_new_in_netns(&ns_nl, ns_fd);
+	if (r < 0)
+		return log_error_errno(r, "port '%s': cannot enter namespace '%s'", conf_name(conf),
+				       conf->netns);
+	r = ifconf_lookup(ns_nl, conf->ifname);
+	if (r > 0)
+		r = ifconf_set_up(ns_nl, r, true);
+	if (r < 0)
+		(void)log_error_errno(r, "port '%s': cannot bring '%s' up in namespace '%s'",
+				      conf_name(conf), conf->ifname, conf->netns);
+	ifconf_free(ns_nl);
+	return r;
+}
+
+static int tap_open(struct port *p, const struct port_conf *conf)
+{
+	struct tap_port *t = tap_of(p);
+	const char *kind = p->ops->kind;
+	struct ifconf_sock *nl = NULL;
+	int fd = -1, ns_fd = -1, ifindex, r;
+
+	if (!conf->ifname || !conf->ifname[0] || strlen(conf->ifname) >= IF_NAMESIZE ||
+	    strchr(conf->ifname, '/') || strchr(conf->ifname, ' '))
+		return log_error_errno(-EINVAL, "port '%s': bad interface name '%s'",
+				       conf_name(conf), conf->ifname ? conf->ifname : "");
+	if (conf->netns && t->is_host)
+		return log_error_errno(-EINVAL, "port '%s': a host adapter stays in the host",
+				       conf_name(conf));
+	if (t->is_host && (!conf->addr_be || conf->prefix_len > 32))
+		return log_error_errno(-EINVAL, "port '%s': a host adapter needs an IPv4 address",
+				       conf_name(conf));
+	if (conf->netns) {
+		ns_fd = ifconf_netns_open(conf->netns);
+		if (ns_fd < 0)
+			return log_error_errno(ns_fd == -EINVAL ? -EINVAL : -ENOENT,
+					       "port '%s': network namespace '%s' not found",
+					       conf_name(conf), conf->netns);
+	}
+	fd = tun_create(conf, kind);
+	if (fd < 0) {
+		r = fd;
+		goto fail;
+	}
+	ifindex = (int)if_nametoindex(conf->ifname);
+	if (ifindex <= 0) {
+		r = -errno;
+		(void)log_error_errno(r, "port '%s': '%s' vanished after creation", conf_name(conf),
+				      conf->ifname);
+		goto fail;
+	}
+	r = ifconf_new(&nl);
+	if (r < 0) {
+		(void)log_error_errno(r, "port '%s': cannot open a route netlink socket",
+				      conf_name(conf));
+		goto fail;
+	}
+	/* The MAC first: some drivers refuse a new address while up. */
+	if (conf->mac) {
+		r = ifconf_set_mac(nl, ifindex, conf->mac);
+		if (r < 0) {
+			(void)log_error_errno(
+				r,
+				"port '%s': cannot set MAC %02x:%02x:%02x:%02x:%02x:%02x on '%s'",
+				conf_name(conf), conf->mac[0], conf->mac[1], conf->mac[2],
+				conf->mac[3], conf->mac[4], conf->mac[5], conf->ifname);
+			goto fail;
+		}
+	}
+	if (conf->mtu) {
+		r = ifconf_set_mtu(nl, ifindex, conf->mtu);
+		if (r < 0) {
+			(void)log_error_errno(r, "port '%s': cannot set MTU %u on '%s'",
+					      conf_name(conf), conf->mtu, conf->ifname);
+			goto fail;
+		}
+	}
+	if (t->is_host) {
+		r = ifconf_add_ipv4(nl, ifindex, conf->addr_be, conf->prefix_len);
+		if (r < 0) {
+			const uint8_t *a = (const uint8_t *)&conf->addr_be;
+
+			(void)log_error_errno(
+				r, "port '%s': cannot add address %u.%u.%u.%u/%u to '%s'",
+				conf_name(conf), a[0], a[1], a[2], a[3], conf->prefix_len,
+				conf->ifname);
+			goto fail;
+		}
+	}
+	if (ns_fd >= 0) {
+		r = tap_move_up(nl, ifindex, conf, ns_fd);
+	} else {
+		r = ifconf_set_up(nl, ifindex, true);
+		if (r < 0)
+			(void)log_error_errno(r, "port '%s': cannot bring '%s' up", conf_name(conf),
+					      conf->ifname);
+	}
+	if (r < 0)
+		goto fail;
+	ifconf_free(nl);
+
+	t->fd = fd;
+	t->ns_fd = ns_fd;
+	t->pending_err = 0;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", conf->ifname);
+	snprintf(p->name, sizeof(p->name), "%s", conf_name(conf));
+	p->mtu = conf->mtu ? conf->mtu : TAP_DEFAULT_MTU;
+	if (conf->netns)
+		log_info("port '%s': %s '%s' up in namespace '%s'", p->name, kind, p->ifname,
+			 conf->netns);
+	else
+		log_info("port '%s': %s '%s' up", p->name, kind, p->ifname);
+	return 0;
+fail:
+	ifconf_free(nl);
+	if (fd >= 0)
+		close(fd); /* the last reference to a non-persistent tap deletes it */
+	if (ns_fd >= 0)
+		close(ns_fd);
+	return r;
+}
+
+static void tap_close(struct port *p)
+{
+	struct tap_port *t = tap_of(p);
+
+	/*
+	 * Closing the only queue of a non-persistent tap unregisters the
+	 * netdev, wherever it lives now, together with its addresses.
+	 */
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->ns_fd >= 0)
+		close(t->ns_fd);
+	t->fd = -1;
+	t->ns_fd = -1;
+}
+
+static void tap_destroy(struct port *p)
+{
+	free(tap_of(p));
+}
+
+static int tap_fd(const struct port *p)
+{
+	return tap_of(p)->fd;
+}
+
+static int tap_recv(struct port *p, struct frame *v, unsigned n)
+{
+	struct tap_port *t = tap_of(p);
+	unsigned i = 0;
+
+	if (t->pending_err) {
+		int r = t->pending_err;
+
+		t->pending_err = 0;
+		return r;
+	}
+	while (i < n) {
+		struct frame *f = &v[i];
+		struct iovec iov[2] = {
+			{ .iov_base = &f->vnet, .iov_len = sizeof(f->vnet) },
+			{ .iov_base = f->data, .iov_len = f->cap },
+		};
+		ssize_t len = readv(t->fd, iov, 2);
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			if (i > 0) {
+				t->pending_err = -errno;
+				break;
+			}
+			return -errno;
+		}
+		if ((size_t)len < sizeof(f->vnet)) {
+			/*
+			 * The frame is consumed; the batch so far is good, so
+			 * report the bad one on the next call.
+			 */
+			if (i == 0)
+				return -EBADMSG;
+			t->pending_err = -EBADMSG;
+			break;
+		}
+		f->len = (uint32_t)((size_t)len - sizeof(f->vnet));
+		i++;
+	}
+	return i > 0 ? (int)i : -EAGAIN;
+}
+
+static int tap_send(struct port *p, const struct frame *f)
+{
+	struct tap_port *t = tap_of(p);
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)&f->vnet, .iov_len = sizeof(f->vnet) },
+		{ .iov_base = f->data, .iov_len = f->len },
+	};
+	ssize_t len;
+
+	do {
+		len = writev(t->fd, iov, 2);
+	} while (len < 0 && errno == EINTR);
+	/*
+	 * A tap write is all or nothing. EIO means the link is down (nobody
+	 * reads the namespace side): the caller counts it like a full queue.
+	 */
+	if (len < 0)
+		return -errno;
+	return 0;
+}
+
+static int tap_set_mtu(struct port *p, unsigned mtu)
+{
+	struct tap_port *t = tap_of(p);
+	struct ifconf_sock *nl = NULL;
+	int r;
+
+	if (t->ns_fd >= 0)
+		r = ifconf_new_in_netns(&nl, t->ns_fd);
+	else
+		r = ifconf_new(&nl);
+	if (r < 0)
+		return log_error_errno(r, "port '%s': cannot open a route netlink socket", p->name);
+	r = ifconf_lookup(nl, p->ifname);
+	if (r > 0)
+		r = ifconf_set_mtu(nl, r, mtu);
+	ifconf_free(nl);
+	if (r < 0)
+		return log_error_errno(r, "port '%s': cannot set MTU %u on '%s'", p->name, mtu,
+				       p->ifname);
+	p->mtu = mtu;
+	return 0;
+}
+
+static const struct port_ops tap_ops = {
+	.kind = "tap",
+	.offloads = PORT_OFL_CSUM | PORT_OFL_GSO,
+	.open = tap_open,
+	.close = tap_close,
+	.destroy = tap_destroy,
+	.fd = tap_fd,
+	.recv = tap_recv,
+	.send = tap_send,
+	.set_mtu = tap_set_mtu,
+};
+
+static const struct port_ops host_ops = {
+	.kind = "host",
+	.offloads = PORT_OFL_CSUM | PORT_OFL_GSO,
+	.open = tap_open,
+	.close = tap_close,
+	.destroy = tap_destroy,
+	.fd = tap_fd,
+	.recv = tap_recv,
+	.send = tap_send,
+	.set_mtu = tap_set_mtu,
+};
+
+static int new_port(struct port **ret, const struct port_ops *ops, bool is_host)
+{
+	struct tap_port *t;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->port.ops = ops;
+	t->fd = -1;
+	t->ns_fd = -1;
+	t->is_host = is_host;
+	*ret = &t->port;
+	return 0;
+}
+
+int tap_port_new(struct port **ret)
+{
+	return new_port(ret, &tap_ops, false);
+}
+
+int host_port_new(struct port **ret)
+{
+	return new_port(ret, &host_ops, true);
+}

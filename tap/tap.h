@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Switch-owned tap devices: the port kinds "tap" (a guest's NIC, optionally
+ * moved into a network namespace) and "host" (the host adapter: a tap left
+ * in the daemon's namespace with an IPv4 address). The daemon creates a port
+ * with a constructor below and then uses only its 'struct port_ops'
+ * (vswitch/port.h): open(), the data path (fd, recv, send, set_mtu), close(),
+ * and always destroy().
+ *
+ * open() creates the interface on /dev/net/tun with IFF_TAP|IFF_NO_PI|
+ * IFF_VNET_HDR, a 10-byte virtio_net_hdr and TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6
+ * offloads, non-blocking and not persistent: the interface exists exactly as
+ * long as the port's fd, so it vanishes even if the daemon is killed.
+ * conf->ifname, conf->mtu and (optional) conf->mac apply to both kinds;
+ * conf->netns to "tap" only; conf->addr_be/prefix_len to "host" only.
+ * open() errors, each logged once: -EINVAL (bad name), -ENOENT (no
+ * /dev/net/tun, or no such namespace), -EPERM (no CAP_NET_ADMIN), -EEXIST
+ * (the interface name is taken, here or in the namespace), or the kernel's
+ * errno; on failure nothing is left behind.
+ *
+ * recv() and send() carry the frame's virtio_net_hdr both ways, so GSO
+ * super-frames and partial checksums pass untouched (offloads
+ * PORT_OFL_CSUM|PORT_OFL_GSO). recv() returns frames read, -EAGAIN, or
+ * -EBADMSG for a read shorter than the header; send() returns 0, -EAGAIN or
+ * -ENOBUFS when the tap's queue is full, -EIO while the link is down, or
+ * -EINVAL for a header the kernel rejects. set_mtu() changes the tap's MTU
+ * (in its namespace).
+ */
+#ifndef VSWITCH_TAP_TAP_H
+#define VSWITCH_TAP_TAP_H
+
+struct port;
+
+/*
+ * Allocates an unopened port of kind "tap" and stores it in '*ret'
+ * (transferred: free with (*ret)->ops->destroy()). Returns 0 or -ENOMEM.
+ */
+int tap_port_new(struct port **ret);
+
+/*
+ * Allocates an unopened port of kind "host" (the host adapter) and stores it
+ * in '*ret' (transferred: free with (*ret)->ops->destroy()). Returns 0 or
+ * -ENOMEM.
+ */
+int host_port_new(struct port **ret);
+
+#endif

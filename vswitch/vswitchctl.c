@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vswitchctl: the command-line client of vswitchd's control socket. It sends
+ * one request, prints the reply as a table for people or as JSON with -j, and
+ * turns an error reply into one line on stderr with exit status 1 (2 for
+ * usage errors).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vswitch/ctl.h"
+
+#define TABLE_COLS 12
+#define TABLE_ROWS 4096
+
+struct table {
+	size_t n_cols, n_rows;
+	char *cells[TABLE_ROWS][TABLE_COLS]; /* owned strings; row 0 is the heading */
+};
+
+static void table_row(struct table *t, const char *const *cells)
+{
+	if (t->n_rows >= TABLE_ROWS)
+		return;
+	for (size_t c = 0; c < t->n_cols; c++)
+		t->cells[t->n_rows][c] = strdup(cells[c] ? cells[c] : "-");
+	t->n_rows++;
+}
+
+static void table_print(struct table *t)
+{
+	size_t width[TABLE_COLS] = { 0 };
+
+	for (size_t r = 0; r < t->n_rows; r++)
+		for (size_t c = 0; c < t->n_cols; c++)
+			if (t->cells[r][c] && strlen(t->cells[r][c]) > width[c])
+				width[c] = strlen(t->cells[r][c]);
+	for (size_t r = 0; r < t->n_rows; r++) {
+		for (size_t c = 0; c < t->n_cols; c++) {
+			const char *s = t->cells[r][c] ? t->cells[r][c] : "";
+
+			if (c + 1 == t->n_cols)
+				printf("%s", s);
+			else
+				printf("%-*s  ", (int)width[c], s);
+			free(t->cells[r][c]);
+		}
+		printf("\n");
+	}
+	t->n_rows = 0;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static long long jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* Formats a byte count for people: 512 B, 1.5 KiB, 3.2 GiB. */
+static const char *human_bytes(long long n, char *buf, size_t cap)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, cap, "%lld B", n);
+	else
+		snprintf(buf, cap, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+static void print_networks(struct json_object *reply)
+{
+	struct table t = { .n_cols = 8 };
+	struct json_object *a;
+
+	table_row(&t, (const char *[]){ "NETWORK", "SUBNET", "MTU", "PORTS", "MACS", "HOST ADAPTER",
+					"DHCP", "NAT" });
+	if (!json_object_object_get_ex(reply, "networks", &a))
+		return;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *n = json_object_array_get_idx(a, i);
+		char host[64];
+		const char *addr = jstr(n, "host_address");
+
+		snprintf(host, sizeof(host), "%s%s%s%s", jstr(n, "host") ? jstr(n, "host") : "-",
+			 addr ? " (" : "", addr ? addr : "", addr ? ")" : "");
+		table_row(&t, (const char *[]){ jstr(n, "name"), jstr(n, "subnet"), jstr(n, "mtu"),
+						jstr(n, "ports"), jstr(n, "macs"), host,
+						jint(n, "dhcp") ? "on" : "off",
+						jint(n, "nat") ? "on" : "off" });
+	}
+	table_print(&t);
+}
+
+/* "runt=3 tx-error=1", or "0". */
+static void drops_text(struct json_object *port, char *buf, size_t cap)
+{
+	struct json_object *drops;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (json_object_object_get_ex(port, "drops", &drops)) {
+		json_object_object_foreach(drops, reason, v)
+		{
+			long long n = json_object_get_int64(v);
+
+			if (n && len < cap)
+				len += (size_t)snprintf(buf + len, cap - len, "%s%s=%lld",
+							len ? " " : "", reason, n);
+		}
+	}
+	if (!len)
+		snprintf(buf, cap, "0");
+}
+
+static void print_ports(struct json_object *a, int with_kind)
+{
+	struct table t = { .n_cols = with_kind ? 10 : 7 };
+
+	if (with_kind)
+		table_row(&t,
+			  (const char *[]){ "PORT", "KIND", "INTERFACE", "MTU", "MACS", "RX PKTS",
+					    "RX BYTES", "TX PKTS", "TX BYTES", "DROPS" });
+	else
+		table_row(&t, (const char *[]){ "PORT", "RX PKTS", "RX BYTES", "TX PKTS",
+						"TX BYTES", "UNLEARNED", "DROPS" });
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *p = json_object_array_get_idx(a, i);
+		char rxb[32], txb[32], drops[256];
+
+		human_bytes(jint(p, "rx_bytes"), rxb, sizeof(rxb));
+		human_bytes(jint(p, "tx_bytes"), txb, sizeof(txb));
+		drops_text(p, drops, sizeof(drops));
+		if (with_kind)
+			table_row(&t,
+				  (const char *[]){
+					  jstr(p, "name"), jstr(p, "kind"),
+					  jstr(p, "interface")[0] ? jstr(p, "interface") : "-",
+					  jstr(p, "mtu"), jstr(p, "macs"), jstr(p, "rx_packets"),
+					  rxb, jstr(p, "tx_packets"), txb, drops });
+		else
+			table_row(&t, (const char *[]){ jstr(p, "name"), jstr(p, "rx_packets"), rxb,
+							jstr(p, "tx_packets"), txb,
+							jstr(p, "unlearned"), drops });
+	}
+	table_print(&t);
+}
+
+static void print_fdb(struct json_object *a)
+{
+	struct table t = { .n_cols = 4 };
+
+	table_row(&t, (const char *[]){ "MAC", "VLAN", "PORT", "AGE" });
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i), *age;
+		char agebuf[32] = "-";
+
+		if (json_object_object_get_ex(e, "age", &age))
+			snprintf(agebuf, sizeof(agebuf), "%.0fs", json_object_get_double(age));
+		table_row(&t, (const char *[]){ jstr(e, "mac"), jstr(e, "vlan"), jstr(e, "port"),
+						agebuf });
+	}
+	table_print(&t);
+}
+
+static void print_stats(struct json_object *reply)
+{
+	struct json_object *a, *ports;
+
+	if (!json_object_object_get_ex(reply, "networks", &a))
+		return;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *n = json_object_array_get_idx(a, i);
+
+		printf("%snetwork %s (%s)\n", i ? "\n" : "", jstr(n, "name"), jstr(n, "subnet"));
+		if (json_object_object_get_ex(n, "port_stats", &ports))
+			print_ports(ports, 0);
+	}
+}
+
+static void print_reply(const char *cmd, struct json_object *reply)
+{
+	struct json_object *v;
+
+	if (!strcmp(cmd, "show"))
+		print_networks(reply);
+	else if (!strcmp(cmd, "stats"))
+		print_stats(reply);
+	else if (!strcmp(cmd, "ports") && json_object_object_get_ex(reply, "ports", &v))
+		print_ports(v, 1);
+	else if (!strcmp(cmd, "fdb") && json_object_object_get_ex(reply, "fdb", &v))
+		print_fdb(v);
+	else if (!strcmp(cmd, "add-port") && json_object_object_get_ex(reply, "port", &v))
+		printf("port '%s' added (%s %s)\n", jstr(v, "name"), jstr(v, "kind"),
+		       jstr(v, "interface"));
+	else if (!strcmp(cmd, "del-port"))
+		printf("port '%s' removed\n", jstr(reply, "removed"));
+	else
+		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: vswitchctl [-s SOCKET] [-j] COMMAND [ARG]...\n"
+		"Control a running vswitchd.\n"
+		"\n"
+		"Commands:\n"
+		"  show                          networks: subnet, ports, MACs, host adapter, "
+		"DHCP, NAT\n"
+		"  ports NET                     ports of a network with their counters\n"
+		"  fdb NET                       the MAC table of a network\n"
+		"  stats [NET]                   traffic and drop counters per port\n"
+		"  add-port NET NAME [KEY=VALUE]...\n"
+		"                                add a port at run time; keys as in a [port] "
+		"section:\n"
+		"                                type=tap|netdev interface=IF netns=NS mac=MAC\n"
+		"  del-port NET NAME             remove a port (and the tap it created)\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket=PATH   control socket (default " CTL_DEFAULT_PATH ")\n"
+		"  -j, --json          print the daemon's JSON reply instead of a table\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"Exit status: 0 success, 1 the daemon refused or is unreachable, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const char *const verbs[] = {
+		"show", "ports", "fdb", "stats", "add-port", "del-port"
+	};
+	const char *sock = CTL_DEFAULT_PATH, *cmd, *err;
+	struct json_object *reply;
+	int json = 0, c, r, known = 0;
+
+	while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'vswitchctl --help'.\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "vswitchctl: no command given; try 'vswitchctl --help'\n");
+		return 2;
+	}
+	cmd = argv[optind++];
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		known |= !strcmp(cmd, verbs[i]);
+	if (!known) {
+		fprintf(stderr, "vswitchctl: unknown command '%s'; try 'vswitchctl --help'\n", cmd);
+		return 2;
+	}
+	r = ctl_call(sock, cmd, (const char *const *)argv + optind, (size_t)(argc - optind),
+		     &reply);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		fprintf(stderr, "vswitchctl: no vswitchd listening on '%s'\n", sock);
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "vswitchctl: talking to '%s': %s\n", sock, strerror(-r));
+		return 1;
+	}
+	err = jstr(reply, "error");
+	if (err) {
+		fprintf(stderr, "vswitchctl: %s\n", err);
+		json_object_put(reply);
+		return 1;
+	}
+	if (json)
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       reply, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_reply(cmd, reply);
+	json_object_put(reply);
+	return 0;
+}

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vswitchd: runs the networks of its profiles. This is the one file that wires
+ * the parts together (STYLE.md §1): it loads and checks profiles, creates a
+ * switch core per network, opens its ports through the providers in tap/,
+ * owns every libev watcher, and answers the control socket. On SIGTERM or
+ * SIGINT it closes every port, which removes every interface it created.
+ *
+ * Exit status: 0 after a clean shutdown, 1 when the networks cannot be set up
+ * (privileges, a busy interface name, no /dev/net/tun), 2 for bad profiles or
+ * bad arguments.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tap/netdev.h"
+#include "tap/tap.h"
+#include "vswitch/ctl.h"
+#include "vswitch/port.h"
+#include "vswitch/profile.h"
+#include "vswitch/report.h"
+#include "vswitch/switch.h"
+
+#define VSD_POLL_BUDGET 64 /* frames per port per wakeup before yielding to the loop */
+
+struct vsd_net;
+
+struct vsd_port {
+	struct port *port;   /* the provider's; closed and destroyed with this */
+	struct vsd_net *net; /* back pointer */
+	ev_io io;	     /* readability of the port's fd, if it has one */
+	bool from_profile;   /* false for ports added through vswitchctl */
+	uint64_t log_rl;     /* rate limit state for receive errors */
+};
+
+struct vsd_net {
+	struct profile_net *conf; /* borrowed from the daemon's profile set */
+	struct vswitch *sw;
+	struct vsd_port *ports[SWITCH_PORTS_MAX];
+	size_t n_ports;
+};
+
+struct vsd {
+	struct ev_loop *loop;
+	struct profile_set profiles;
+	struct vsd_net *nets; /* one per profile, same order */
+	size_t n_nets;
+	struct ctl *ctl;
+	ev_io ctl_io;
+	ev_timer tick; /* once a second: MAC aging */
+	ev_signal sig_term, sig_int;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void vsd_port_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vsd_port *vp = w->data;
+	int r;
+
+	(void)revents;
+	r = switch_poll_port(vp->net->sw, vp->port, VSD_POLL_BUDGET, now_ms());
+	if (r >= 0 || r == -EINTR || r == -ENOBUFS || r == -ENOMEM)
+		return;
+	/* The device is gone or broken: polling it again would spin the loop. */
+	ev_io_stop(loop, w);
+	log_error_errno(
+		r, "port '%s' of network '%s': receive failed, port disabled (del-port removes it)",
+		vp->port->name, vp->net->conf->name);
+}
+
+/* Creates, opens and attaches one port. Returns 0 or a negative errno (logged). */
+static int vsd_port_add(struct vsd *d, struct vsd_net *n, int (*new_port)(struct port **ret),
+			const struct port_conf *pc, bool from_profile)
+{
+	struct vsd_port *vp;
+	struct port *p;
+	int fd, r;
+
+	if (n->n_ports >= SWITCH_PORTS_MAX)
+		return log_error_errno(-E2BIG, "network '%s': port '%s' not added", n->conf->name,
+				       pc->name);
+	if (switch_find_port(n->sw, pc->name)) {
+		log_error("network '%s': a port named '%s' exists", n->conf->name, pc->name);
+		return -EEXIST;
+	}
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	r = new_port(&p);
+	if (r < 0) {
+		free(vp);
+		return r;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", pc->name);
+	r = p->ops->open(p, pc);
+	if (r < 0) {
+		p->ops->destroy(p);
+		free(vp);
+		return r;
+	}
+	r = switch_add_port(n->sw, p);
+	if (r < 0) {
+		log_error_errno(r, "network '%s': port '%s' not attached", n->conf->name, pc->name);
+		p->ops->close(p);
+		p->ops->destroy(p);
+		free(vp);
+		return r;
+	}
+	vp->port = p;
+	vp->net = n;
+	vp->from_profile = from_profile;
+	fd = p->ops->fd(p);
+	if (fd >= 0) {
+		ev_io_init(&vp->io, vsd_port_cb, fd, EV_READ);
+		vp->io.data = vp;
+		ev_io_start(d->loop, &vp->io);
+	}
+	n->ports[n->n_ports++] = vp;
+	return 0;
+}
+
+static void vsd_port_remove(struct vsd *d, struct vsd_net *n, size_t i)
+{
+	struct vsd_port *vp = n->ports[i];
+
+	ev_io_stop(d->loop, &vp->io);
+	switch_del_port(n->sw, vp->port);
+	vp->port->ops->close(vp->port);
+	vp->port->ops->destroy(vp->port);
+	free(vp);
+	memmove(&n->ports[i], &n->ports[i + 1], (n->n_ports - i - 1) * sizeof(n->ports[0]));
+	n->n_ports--;
+}
+
+static int (*vsd_port_ctor(enum profile_port_type t))(struct port **)
+{
+	return t == PROFILE_PORT_NETDEV ? netdev_port_new : tap_port_new;
+}
+
+static void vsd_port_conf(const struct vsd_net *n, const struct profile_port *pp,
+			  struct port_conf *pc)
+{
+	*pc = (struct port_conf){
+		.name = pp->name,
+		.ifname = pp->ifname,
+		.netns = pp->netns[0] ? pp->netns : NULL,
+		.mac = pp->has_mac ? pp->mac : NULL,
+		.mtu = n->conf->mtu,
+	};
+}
+
+static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *conf)
+{
+	struct switch_conf sc = {
+		.name = conf->name,
+		.mtu = conf->mtu,
+		.fdb_aging_secs = conf->fdb_aging_secs,
+		.fdb_max = conf->fdb_max,
+	};
+	struct port_conf pc;
+	char ip[16];
+	int r;
+
+	n->conf = conf;
+	r = switch_new(&n->sw, &sc);
+	if (r < 0)
+		return log_error_errno(r, "network '%s': cannot create the switch", conf->name);
+	if (conf->has_host) {
+		pc = (struct port_conf){
+			.name = "host",
+			.ifname = conf->host_ifname,
+			.mtu = conf->mtu,
+			.addr_be = conf->host_addr_be,
+			.prefix_len = conf->prefix_len,
+		};
+		r = vsd_port_add(d, n, host_port_new, &pc, true);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < conf->n_ports; i++) {
+		vsd_port_conf(n, &conf->ports[i], &pc);
+		r = vsd_port_add(d, n, vsd_port_ctor(conf->ports[i].type), &pc, true);
+		if (r < 0)
+			return r;
+	}
+	log_info("network '%s': %s/%u, %zu ports", conf->name, profile_ip_str(conf->subnet_be, ip),
+		 conf->prefix_len, n->n_ports);
+	return 0;
+}
+
+static void vsd_net_stop(struct vsd *d, struct vsd_net *n)
+{
+	while (n->n_ports)
+		vsd_port_remove(d, n, n->n_ports - 1);
+	switch_free(n->sw);
+	n->sw = NULL;
+}
+
+static struct vsd_net *vsd_find_net(struct vsd *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_nets; i++)
+		if (!strcmp(d->nets[i].conf->name, name))
+			return &d->nets[i];
+	return NULL;
+}
+
+/* ---- control requests ---------------------------------------------------- */
+
+static struct json_object *vsd_net_summary(const struct vsd_net *n)
+{
+	const struct profile_net *c = n->conf;
+	struct json_object *o = json_object_new_object();
+	char ip[16], cidr[24];
+
+	if (!o)
+		return NULL;
+	snprintf(cidr, sizeof(cidr), "%s/%u", profile_ip_str(c->subnet_be, ip), c->prefix_len);
+	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "subnet", json_object_new_string(cidr));
+	json_object_object_add(o, "mtu", json_object_new_int64(c->mtu));
+	json_object_object_add(o, "ports", json_object_new_int64((int64_t)switch_n_ports(n->sw)));
+	json_object_object_add(o, "macs", json_object_new_int64((int64_t)switch_fdb_count(n->sw)));
+	json_object_object_add(o, "host",
+			       c->has_host ? json_object_new_string(c->host_ifname) : NULL);
+	json_object_object_add(
+		o, "host_address",
+		c->has_host ? json_object_new_string(profile_ip_str(c->host_addr_be, ip)) : NULL);
+	json_object_object_add(o, "dhcp", json_object_new_boolean(c->has_dhcp));
+	json_object_object_add(o, "nat", json_object_new_boolean(c->has_nat));
+	json_object_object_add(o, "profile", json_object_new_string(c->file ? c->file : ""));
+	return o;
+}
+
+static struct json_object *vsd_reply_with(const char *key, struct json_object *val)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o || !val) {
+		json_object_put(o);
+		json_object_put(val);
+		return NULL;
+	}
+	json_object_object_add(o, key, val);
+	return o;
+}
+
+static struct json_object *vsd_cmd_show(struct vsd *d)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < d->n_nets; i++)
+		json_object_array_add(a, vsd_net_summary(&d->nets[i]));
+	return vsd_reply_with("networks", a);
+}
+
+static struct json_object *vsd_cmd_stats(struct vsd *d, const char *net)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (net && !vsd_find_net(d, net)) {
+		json_object_put(a);
+		return ctl_error("unknown network '%s'", net);
+	}
+	for (size_t i = 0; a && i < d->n_nets; i++) {
+		struct vsd_net *n = &d->nets[i];
+		struct json_object *o;
+
+		if (net && strcmp(net, n->conf->name))
+			continue;
+		o = vsd_net_summary(n);
+		if (o)
+			json_object_object_add(o, "port_stats", report_ports(n->sw));
+		json_object_array_add(a, o);
+	}
+	return vsd_reply_with("networks", a);
+}
+
+static struct json_object *vsd_cmd_add_port(struct vsd *d, struct vsd_net *n, const char *name,
+					    const char *const *kv, size_t n_kv)
+{
+	struct profile_port pp;
+	struct port_conf pc;
+	char err[PROFILE_ERR_MAX];
+	int r;
+
+	r = profile_port_from_args(n->conf, name, (char *const *)kv, n_kv, &pp, err, sizeof(err));
+	if (r < 0)
+		return ctl_error("%s", err);
+	if (switch_find_port(n->sw, pp.name))
+		return ctl_error("network '%s' already has a port '%s'", n->conf->name, pp.name);
+	vsd_port_conf(n, &pp, &pc);
+	r = vsd_port_add(d, n, vsd_port_ctor(pp.type), &pc, false);
+	if (r < 0)
+		return ctl_error("port '%s': %s", pp.name,
+				 r == -EEXIST ? "interface name in use" : strerror(-r));
+	return vsd_reply_with("port", report_port(n->ports[n->n_ports - 1]->port));
+}
+
+static struct json_object *vsd_cmd_del_port(struct vsd *d, struct vsd_net *n, const char *name)
+{
+	for (size_t i = 0; i < n->n_ports; i++) {
+		if (strcmp(n->ports[i]->port->name, name))
+			continue;
+		log_info("network '%s': port '%s' removed", n->conf->name, name);
+		vsd_port_remove(d, n, i);
+		return vsd_reply_with("removed", json_object_new_string(name));
+	}
+	return ctl_error("network '%s' has no port '%s'", n->conf->name, name);
+}
+
+static struct json_object *vsd_handle(void *arg, const char *cmd, const char *const *args,
+				      size_t n_args)
+{
+	struct vsd *d = arg;
+	struct vsd_net *n = NULL;
+
+	if (!strcmp(cmd, "show"))
+		return n_args ? ctl_error("usage: show") : vsd_cmd_show(d);
+	if (!strcmp(cmd, "stats"))
+		return n_args > 1 ? ctl_error("usage: stats [NET]")
+				  : vsd_cmd_stats(d, n_args ? args[0] : NULL);
+	if (strcmp(cmd, "ports") && strcmp(cmd, "fdb") && strcmp(cmd, "add-port") &&
+	    strcmp(cmd, "del-port"))
+		return ctl_error("unknown command '%s'", cmd);
+	if (!n_args)
+		return ctl_error("%s: network name missing", cmd);
+	n = vsd_find_net(d, args[0]);
+	if (!n)
+		return ctl_error("unknown network '%s'", args[0]);
+	if (!strcmp(cmd, "ports"))
+		return n_args != 1 ? ctl_error("usage: ports NET")
+				   : vsd_reply_with("ports", report_ports(n->sw));
+	if (!strcmp(cmd, "fdb"))
+		return n_args != 1 ? ctl_error("usage: fdb NET")
+				   : vsd_reply_with("fdb", report_fdb(n->sw, now_ms()));
+	if (!strcmp(cmd, "add-port"))
+		return n_args < 2 ? ctl_error("usage: add-port NET NAME [key=value]...")
+				  : vsd_cmd_add_port(d, n, args[1], args + 2, n_args - 2);
+	return n_args != 2 ? ctl_error("usage: del-port NET NAME")
+			   : vsd_cmd_del_port(d, n, args[1]);
+}
+
+/* ---- loop ---------------------------------------------------------------- */
+
+static void vsd_ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	ctl_serve(w->data);
+}
+
+static void vsd_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vsd *d = w->data;
+	uint64_t now = now_ms();
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < d->n_nets; i++)
+		switch_age(d->nets[i].sw, now);
+}
+
+static void vsd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("signal %d: shutting down", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void vsd_teardown(struct vsd *d)
+{
+	for (size_t i = d->n_nets; i-- > 0;)
+		if (d->nets[i].sw)
+			vsd_net_stop(d, &d->nets[i]);
+	free(d->nets);
+	d->nets = NULL;
+	d->n_nets = 0;
+	ctl_free(d->ctl);
+	d->ctl = NULL;
+}
+
+/* Whether the effective capability set holds CAP_NET_ADMIN (bit 12). */
+static bool have_net_admin(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long caps = 0;
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps & (1ull << 12);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: vswitchd [OPTION]...\n"
+		"Run the virtual networks described by profiles: a userspace switch per network\n"
+		"joining tap ports, a host adapter and attached interfaces.\n"
+		"\n"
+		"  -c, --config=PATH   load a profile file, or every *.conf/*.ini in a folder;\n"
+		"                      repeatable (default: the embedded profile, network "
+		"vswitch0)\n"
+		"  -s, --socket=PATH   control socket (default " CTL_DEFAULT_PATH ")\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -n, --check         check the profiles and exit (0 = valid, 2 = invalid)\n"
+		"  -v, --verbose       log debug messages\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n"
+		"\n"
+		"SIGTERM or SIGINT removes every interface vswitchd created and exits.\n"
+		"Exit status: 0 clean shutdown, 1 set-up failed, 2 invalid profile or usage.\n"
+		"See docs/vswitchd.md and docs/profile.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *sock = CTL_DEFAULT_PATH;
+	bool foreground = false, check_only = false, any_config = false;
+	char err[PROFILE_ERR_MAX];
+	struct vsd d = { 0 };
+	int c, r, status = 1;
+
+	log_set_prog("vswitchd");
+	while ((c = getopt_long(argc, argv, "c:s:fnvhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			any_config = true;
+			if (profile_set_add_path(&d.profiles, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "vswitchd: %s\n", err);
+				profile_set_done(&d.profiles);
+				return 2;
+			}
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'v':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			profile_set_done(&d.profiles);
+			return 0;
+		case 'V':
+			printf("vswitchd " VSWITCH_VERSION "\n");
+			profile_set_done(&d.profiles);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'vswitchd --help'.\n");
+			profile_set_done(&d.profiles);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vswitchd: unexpected argument '%s'; try 'vswitchd --help'\n",
+			argv[optind]);
+		profile_set_done(&d.profiles);
+		return 2;
+	}
+	if (!any_config) {
+		struct profile_net *def;
+
+		r = profile_parse(profile_default_text, "<embedded default>", &def, err,
+				  sizeof(err));
+		if (r < 0 || profile_set_add(&d.profiles, def) < 0) {
+			fprintf(stderr, "vswitchd: %s\n", r < 0 ? err : "out of memory");
+			return 2;
+		}
+	}
+	if (!d.profiles.n_nets) {
+		fprintf(stderr, "vswitchd: no profile found in the given paths\n");
+		return 2;
+	}
+	if (profile_set_check(&d.profiles, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vswitchd: %s\n", err);
+		profile_set_done(&d.profiles);
+		return 2;
+	}
+	if (check_only) {
+		printf("%zu network%s: profiles valid\n", d.profiles.n_nets,
+		       d.profiles.n_nets == 1 ? "" : "s");
+		profile_set_done(&d.profiles);
+		return 0;
+	}
+	if (!have_net_admin()) {
+		fprintf(stderr, "vswitchd: creating interfaces needs root or CAP_NET_ADMIN\n");
+		goto out;
+	}
+	if (access("/dev/net/tun", R_OK | W_OK)) {
+		fprintf(stderr, "vswitchd: '/dev/net/tun' is missing: load the tun module "
+				"(modprobe tun)\n");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	d.loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d.loop) {
+		fprintf(stderr, "vswitchd: cannot create the event loop\n");
+		goto out;
+	}
+	if (ctl_new(&d.ctl, sock, vsd_handle, &d) < 0)
+		goto out;
+	d.nets = calloc(d.profiles.n_nets, sizeof(*d.nets));
+	if (!d.nets)
+		goto out;
+	for (size_t i = 0; i < d.profiles.n_nets; i++) {
+		d.n_nets = i + 1;
+		/* The failing part logged why; teardown removes what was created. */
+		if (vsd_net_start(&d, &d.nets[i], d.profiles.nets[i]) < 0)
+			goto out;
+	}
+	ev_io_init(&d.ctl_io, vsd_ctl_cb, ctl_fd(d.ctl), EV_READ);
+	d.ctl_io.data = d.ctl;
+	ev_io_start(d.loop, &d.ctl_io);
+	ev_timer_init(&d.tick, vsd_tick_cb, 1.0, 1.0);
+	d.tick.data = &d;
+	ev_timer_start(d.loop, &d.tick);
+	ev_signal_init(&d.sig_term, vsd_signal_cb, SIGTERM);
+	ev_signal_init(&d.sig_int, vsd_signal_cb, SIGINT);
+	ev_signal_start(d.loop, &d.sig_term);
+	ev_signal_start(d.loop, &d.sig_int);
+	if (!foreground) {
+		/* Set-up errors went to the terminal; from here on the daemon logs to syslog. */
+		if (daemon(0, 0) < 0) {
+			log_error_errno(-errno, "cannot become a daemon");
+			goto out;
+		}
+		log_use_syslog("vswitchd");
+		ev_loop_fork(d.loop);
+	}
+	log_info("ready: %zu network%s, control socket '%s'", d.n_nets, d.n_nets == 1 ? "" : "s",
+		 sock);
+	ev_run(d.loop, 0);
+	status = 0;
+out:
+	vsd_teardown(&d);
+	profile_set_done(&d.profiles);
+	if (d.loop)
+		ev_loop_destroy(d.loop);
+	return status;
+}
