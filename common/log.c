@@ -35,7 +35,8 @@ bool log_enabled(enum log_level lvl)
 	return lvl <= log_max;
 }
 
-static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_vemit(enum log_level lvl, int err,
+							    const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };

@@ -15,14 +15,14 @@
 
 #include "vswitch/port.h"
 
-#define PROFILE_NAME_MAX     13  /* network name: 1-12 chars of [a-z0-9-] + NUL */
-#define PROFILE_PORTS_MAX    64  /* [port] sections per profile */
+#define PROFILE_NAME_MAX     13	 /* network name: 1-12 chars of [a-z0-9-] + NUL */
+#define PROFILE_PORTS_MAX    64	 /* [port] sections per profile */
 #define PROFILE_RESERVES_MAX 256 /* reserve = lines per profile */
-#define PROFILE_FORWARDS_MAX 64  /* forward = lines per profile */
-#define PROFILE_VMS_MAX      32  /* [vm] sections per profile */
-#define PROFILE_DISKS_MAX    8   /* disk = lines per [vm] */
-#define PROFILE_ADDRS_MAX    4   /* dns = / wins = list items */
-#define PROFILE_ERR_MAX      512 /* bytes of an error message buffer */
+#define PROFILE_FORWARDS_MAX 64	 /* forward = lines per profile */
+#define PROFILE_VMS_MAX	     32	 /* [vm] sections per profile */
+#define PROFILE_DISKS_MAX    8	 /* disk = lines per [vm] */
+#define PROFILE_ADDRS_MAX    4	 /* dns = / wins = list items */
+#define PROFILE_ERR_MAX	     512 /* bytes of an error message buffer */
 
 enum profile_port_type {
 	PROFILE_PORT_TAP,
@@ -39,10 +39,10 @@ struct profile_port {
 	char name[PORT_NAME_MAX];    /* from the section header, [a-z0-9-] */
 	enum profile_port_type type; /* default tap */
 	char ifname[IF_NAMESIZE];    /* default "<network>-<name>" */
-	char netns[64];              /* tap only; "" = stay in the daemon's namespace */
+	char netns[64];		     /* tap only; "" = stay in the daemon's namespace */
 	bool has_mac;
-	uint8_t mac[6];              /* unicast, when has_mac */
-	unsigned line;               /* line of the section header */
+	uint8_t mac[6]; /* unicast, when has_mac */
+	unsigned line;	/* line of the section header */
 };
 
 struct profile_reserve {
@@ -53,7 +53,7 @@ struct profile_reserve {
 };
 
 struct profile_forward {
-	uint8_t proto;       /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;	     /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t host_port;  /* host order */
 	uint32_t guest_be;   /* guest address inside the subnet */
 	uint16_t guest_port; /* host order */
@@ -62,47 +62,50 @@ struct profile_forward {
 
 struct profile_vm {
 	char name[PORT_NAME_MAX];
-	char port[PORT_NAME_MAX];         /* names a [port] of this profile */
-	char *disks[PROFILE_DISKS_MAX];   /* owned; paths as written */
+	char port[PORT_NAME_MAX];	/* names a [port] of this profile */
+	char *disks[PROFILE_DISKS_MAX]; /* owned; paths as written */
 	size_t n_disks;
 	enum profile_disk_mode disk_mode; /* default direct */
 	unsigned line;
 };
 
 struct profile_net {
-	char *file;                  /* owned; path used in error messages */
+	char *file; /* owned; path used in error messages */
 	char name[PROFILE_NAME_MAX];
-	uint32_t subnet_be;          /* network address, host bits zero */
-	uint8_t prefix_len;          /* 8..30 */
-	unsigned mtu;                /* 576..65535, default 1500 */
-	unsigned fdb_aging_secs;     /* default 300 */
-	unsigned fdb_max;            /* default 4096 */
+	unsigned name_line;	 /* line of 'name =' (set conflicts are reported there) */
+	uint32_t subnet_be;	 /* network address, host bits zero */
+	uint8_t prefix_len;	 /* 8..30 */
+	unsigned subnet_line;	 /* line of 'subnet =' */
+	unsigned mtu;		 /* 576..65535, default 1500 */
+	unsigned fdb_aging_secs; /* default 300 */
+	unsigned fdb_max;	 /* default 4096 */
 
-	bool has_host;               /* [host] present */
+	bool has_host;		       /* [host] present */
 	char host_ifname[IF_NAMESIZE]; /* default "<name>-host" */
-	uint32_t host_addr_be;       /* default: 2nd address of the subnet (.1 of a /24) */
+	unsigned host_line;	       /* line of [host] 'interface =', else of [host] */
+	uint32_t host_addr_be;	       /* default: 2nd address of the subnet (.1 of a /24) */
 
-	bool has_dhcp;               /* [dhcp] present and not enabled = no */
-	uint32_t dhcp_first_be;      /* range; default the whole subnet */
+	bool has_dhcp;		/* [dhcp] present and not enabled = no */
+	uint32_t dhcp_first_be; /* range; default the whole subnet */
 	uint32_t dhcp_last_be;
-	uint32_t dhcp_server_be;     /* default: 3rd address of the range; in the reserved block */
-	uint32_t gateway_be;         /* 0 = none; default the host address if has_host */
+	uint32_t dhcp_server_be; /* default: 3rd address of the range; in the reserved block */
+	uint32_t gateway_be;	 /* 0 = none; default the host address if has_host */
 	uint32_t dns_be[PROFILE_ADDRS_MAX];
-	size_t n_dns;                /* 0 = default (the DNS proxy when NAT is on) */
+	size_t n_dns; /* 0 = default (the DNS proxy when NAT is on) */
 	uint32_t wins_be[PROFILE_ADDRS_MAX];
 	size_t n_wins;
-	char domain[254];            /* "" = none */
-	unsigned lease_secs;         /* >= 60, default 3600 */
-	unsigned renew_secs;         /* default lease/2 */
-	unsigned rebind_secs;        /* default lease*7/8 */
+	char domain[254];     /* "" = none */
+	unsigned lease_secs;  /* >= 60, default 3600 */
+	unsigned renew_secs;  /* default lease/2 */
+	unsigned rebind_secs; /* default lease*7/8 */
 	struct profile_reserve reserves[PROFILE_RESERVES_MAX];
 	size_t n_reserves;
 
-	bool has_nat;                /* [nat] present */
-	char uplink[IF_NAMESIZE];    /* "auto" = the default route's interface */
+	bool has_nat;		  /* [nat] present */
+	char uplink[IF_NAMESIZE]; /* "auto" = the default route's interface */
 	struct profile_forward forwards[PROFILE_FORWARDS_MAX];
 	size_t n_forwards;
-	bool dns_proxy;              /* default yes */
+	bool dns_proxy; /* default yes */
 
 	struct profile_port ports[PROFILE_PORTS_MAX];
 	size_t n_ports;

@@ -72,8 +72,8 @@ transfer() {
 	inns "$to" python3 "$TMP/recv.py" $port >"$TMP/recv.out" 2>&1 &
 	local rpid=$!
 	for _ in $(seq 50); do grep -q listening "$TMP/recv.out" && break; sleep 0.1; done
-	inns "$from" timeout 60 python3 "$TMP/send.py" "$addr" $port "$TMP/data" ||
-		fail "$label: sender failed"
+	inns "$from" timeout 60 python3 "$TMP/send.py" "$addr" $port "$TMP/data" 2>"$TMP/send.err" ||
+		fail "$label: sender failed: $(tail -n 3 "$TMP/send.err"); $(ctl "$SOCK" stats)"
 	wait $rpid || fail "$label: receiver failed: $(cat "$TMP/recv.out")"
 	got=$(tail -n 1 "$TMP/recv.out")
 	[ "$got" = "$(stat -c %s "$TMP/data") $want" ] ||
