@@ -339,6 +339,17 @@ static bool is_valid_name(const char *s, size_t max)
 	return true;
 }
 
+/* The daemon names its own ports of a network "host" and "dhcp". */
+static bool is_reserved_port_name(const char *s)
+{
+	return !strcmp(s, "host") || !strcmp(s, "dhcp");
+}
+
+static const char *reserved_port_owner(const char *s)
+{
+	return !strcmp(s, "host") ? "host adapter" : "DHCP server";
+}
+
 /* The kernel's dev_valid_name(): 1-15 bytes, not "." or "..", no '/', ':' or blanks. */
 static bool is_valid_ifname(const char *s)
 {
@@ -1113,6 +1124,9 @@ static int section_begin(struct ctx *c, const char *s, size_t len)
 			    "[%s] name '%s': must be 1-%d characters of a-z, 0-9 and '-', not "
 			    "starting with '-'",
 			    type, quote(&q, name), PORT_NAME_MAX - 1);
+	if (sec == SEC_PORT && is_reserved_port_name(name))
+		return fail(c, c->line, "[port %s]: the name '%s' is taken by the %s", name, name,
+			    reserved_port_owner(name));
 	if (sec == SEC_PORT) {
 		for (size_t i = 0; i < n->n_ports; i++) {
 			if (!strcmp(n->ports[i].name, name))
@@ -1894,6 +1908,9 @@ int profile_port_from_args(const struct profile_net *net, const char *name, char
 			    "port name '%s': must be 1-%d characters of a-z, 0-9 and '-', not "
 			    "starting with '-'",
 			    quote(&q, name), PORT_NAME_MAX - 1);
+	if (is_reserved_port_name(name))
+		return fail(&c, 0, "port name '%s' is taken by the %s", name,
+			    reserved_port_owner(name));
 	port_init(&p, name, 0);
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(kv[i], '=');

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vswitch/ctl.h"
 
@@ -183,6 +184,37 @@ static void print_fdb(struct json_object *a)
 	table_print(&t);
 }
 
+static void print_leases(struct json_object *reply)
+{
+	struct table t = { .n_cols = 6 };
+	struct json_object *a, *st;
+
+	table_row(&t, (const char *[]){ "ADDRESS", "MAC", "HOSTNAME", "STATE", "EXPIRES",
+					"CLIENT ID" });
+	if (json_object_object_get_ex(reply, "leases", &a)) {
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			struct json_object *l = json_object_array_get_idx(a, i);
+			time_t exp = (time_t)jint(l, "expires");
+			char when[32];
+			struct tm tm;
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&exp, &tm));
+			table_row(&t,
+				  (const char *[]){
+					  jstr(l, "address"), jstr(l, "mac"),
+					  jstr(l, "hostname")[0] ? jstr(l, "hostname") : "-",
+					  jstr(l, "state"), when,
+					  jstr(l, "client_id")[0] ? jstr(l, "client_id") : "-" });
+		}
+	}
+	table_print(&t);
+	if (json_object_object_get_ex(reply, "stats", &st))
+		printf("\npool %lld addresses; %lld offers, %lld acks, %lld naks, %lld declines; "
+		       "%lld lease syncs\n",
+		       jint(st, "pool_size"), jint(st, "offers"), jint(st, "acks"),
+		       jint(st, "naks"), jint(st, "declines"), jint(st, "lease_fsyncs"));
+}
+
 static void print_stats(struct json_object *reply)
 {
 	struct json_object *a, *ports;
@@ -210,6 +242,8 @@ static void print_reply(const char *cmd, struct json_object *reply)
 		print_ports(v, 1);
 	else if (!strcmp(cmd, "fdb") && json_object_object_get_ex(reply, "fdb", &v))
 		print_fdb(v);
+	else if (!strcmp(cmd, "leases"))
+		print_leases(reply);
 	else if (!strcmp(cmd, "add-port") && json_object_object_get_ex(reply, "port", &v))
 		printf("port '%s' added (%s %s)\n", jstr(v, "name"), jstr(v, "kind"),
 		       jstr(v, "interface"));
@@ -230,6 +264,7 @@ static void usage(FILE *out)
 		"DHCP, NAT\n"
 		"  ports NET                     ports of a network with their counters\n"
 		"  fdb NET                       the MAC table of a network\n"
+		"  leases NET                    the DHCP server's leases and counters\n"
 		"  stats [NET]                   traffic and drop counters per port\n"
 		"  add-port NET NAME [KEY=VALUE]...\n"
 		"                                add a port at run time; keys as in a [port] "
@@ -253,9 +288,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static const char *const verbs[] = {
-		"show", "ports", "fdb", "stats", "add-port", "del-port"
-	};
+	static const char *const verbs[] = { "show",  "ports",	  "fdb",     "leases",
+					     "stats", "add-port", "del-port" };
 	const char *sock = CTL_DEFAULT_PATH, *cmd, *err;
 	struct json_object *reply;
 	int json = 0, c, r, known = 0;

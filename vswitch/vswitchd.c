@@ -14,7 +14,9 @@
 #include <ev.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "dhcpd/dhcp_endpoint.h"
+#include "dhcpd/dhcp_msg.h"
 #include "tap/netdev.h"
 #include "tap/tap.h"
 #include "vswitch/ctl.h"
@@ -31,6 +35,7 @@
 #include "vswitch/report.h"
 #include "vswitch/switch.h"
 
+#define VSD_STATE_DIR	"/var/lib/vswitch" /* default home of the lease files */
 #define VSD_POLL_BUDGET 64 /* frames per port per wakeup before yielding to the loop */
 
 struct vsd_net;
@@ -48,6 +53,7 @@ struct vsd_net {
 	struct vswitch *sw;
 	struct vsd_port *ports[SWITCH_PORTS_MAX];
 	size_t n_ports;
+	struct port *dhcp; /* the DHCP endpoint among 'ports', or NULL */
 };
 
 struct vsd {
@@ -55,9 +61,11 @@ struct vsd {
 	struct profile_set profiles;
 	struct vsd_net *nets; /* one per profile, same order */
 	size_t n_nets;
+	const char *state_dir; /* lease files live here; borrowed from argv or a literal */
 	struct ctl *ctl;
 	ev_io ctl_io;
-	ev_timer tick; /* once a second: MAC aging */
+	ev_prepare flush; /* before the loop sleeps: DHCP group commit */
+	ev_timer tick;	  /* once a second: MAC aging */
 	ev_signal sig_term, sig_int;
 };
 
@@ -85,43 +93,41 @@ static void vsd_port_cb(struct ev_loop *loop, ev_io *w, int revents)
 		vp->port->name, vp->net->conf->name);
 }
 
-/* Creates, opens and attaches one port. Returns 0 or a negative errno (logged). */
-static int vsd_port_add(struct vsd *d, struct vsd_net *n, int (*new_port)(struct port **ret),
-			const struct port_conf *pc, bool from_profile)
+/*
+ * Opens 'p' (transferred: destroyed on failure) with 'pc' and attaches it to
+ * network 'n', watching its fd if it has one. Returns 0 or a negative errno
+ * (logged).
+ */
+static int vsd_port_attach(struct vsd *d, struct vsd_net *n, struct port *p,
+			   const struct port_conf *pc, bool from_profile)
 {
-	struct vsd_port *vp;
-	struct port *p;
+	struct vsd_port *vp = NULL;
 	int fd, r;
 
-	if (n->n_ports >= SWITCH_PORTS_MAX)
-		return log_error_errno(-E2BIG, "network '%s': port '%s' not added", n->conf->name,
-				       pc->name);
+	if (n->n_ports >= SWITCH_PORTS_MAX) {
+		r = log_error_errno(-E2BIG, "network '%s': port '%s' not added", n->conf->name,
+				    pc->name);
+		goto fail;
+	}
 	if (switch_find_port(n->sw, pc->name)) {
 		log_error("network '%s': a port named '%s' exists", n->conf->name, pc->name);
-		return -EEXIST;
+		r = -EEXIST;
+		goto fail;
 	}
 	vp = calloc(1, sizeof(*vp));
-	if (!vp)
-		return -ENOMEM;
-	r = new_port(&p);
-	if (r < 0) {
-		free(vp);
-		return r;
+	if (!vp) {
+		r = -ENOMEM;
+		goto fail;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	r = p->ops->open(p, pc);
-	if (r < 0) {
-		p->ops->destroy(p);
-		free(vp);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
 	r = switch_add_port(n->sw, p);
 	if (r < 0) {
 		log_error_errno(r, "network '%s': port '%s' not attached", n->conf->name, pc->name);
 		p->ops->close(p);
-		p->ops->destroy(p);
-		free(vp);
-		return r;
+		goto fail;
 	}
 	vp->port = p;
 	vp->net = n;
@@ -134,12 +140,111 @@ static int vsd_port_add(struct vsd *d, struct vsd_net *n, int (*new_port)(struct
 	}
 	n->ports[n->n_ports++] = vp;
 	return 0;
+fail:
+	p->ops->destroy(p);
+	free(vp);
+	return r;
+}
+
+/* Creates a port with 'new_port' and attaches it; see vsd_port_attach(). */
+static int vsd_port_add(struct vsd *d, struct vsd_net *n, int (*new_port)(struct port **ret),
+			const struct port_conf *pc, bool from_profile)
+{
+	struct port *p;
+	int r = new_port(&p);
+
+	if (r < 0)
+		return log_error_errno(r, "network '%s': port '%s' not created", n->conf->name,
+				       pc->name);
+	return vsd_port_attach(d, n, p, pc, from_profile);
+}
+
+/*
+ * A stable, locally administered MAC for the network's DHCP server, so that
+ * guests' ARP caches stay right across daemon restarts: 02:76:73 ("vs")
+ * followed by a hash of the network name.
+ */
+static void vsd_dhcp_mac(const char *name, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	mac[0] = 0x02;
+	mac[1] = 0x76;
+	mac[2] = 0x73;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+/* Starts the network's DHCP endpoint from its profile. 0 or a negative errno (logged). */
+static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
+{
+	const struct profile_net *c = n->conf;
+	struct dhcp_reservation *res = NULL;
+	struct dhcp_server_conf dc = {
+		.first_be = c->dhcp_first_be,
+		.last_be = c->dhcp_last_be,
+		.server_be = c->dhcp_server_be,
+		.netmask_be = htonl(c->prefix_len ? ~0u << (32 - c->prefix_len) : 0),
+		.gateway_be = c->gateway_be,
+		.domain = c->domain,
+		.lease_secs = c->lease_secs,
+		.renew_secs = c->renew_secs,
+		.rebind_secs = c->rebind_secs,
+		.mtu = c->mtu,
+	};
+	struct port_conf pc = { .name = "dhcp", .mtu = c->mtu };
+	char path[4096];
+	struct port *p;
+	int r;
+
+	for (size_t i = 0; i < c->n_dns && i < DHCP_CONF_ADDRS_MAX; i++)
+		dc.dns_be[dc.n_dns++] = c->dns_be[i];
+	/* Without a dns list, NAT's DNS proxy on the host adapter answers (DESIGN.md §4). */
+	if (!c->n_dns && c->has_nat && c->dns_proxy && c->has_host)
+		dc.dns_be[dc.n_dns++] = c->host_addr_be;
+	for (size_t i = 0; i < c->n_wins && i < DHCP_CONF_ADDRS_MAX; i++)
+		dc.wins_be[dc.n_wins++] = c->wins_be[i];
+	if (c->n_reserves) {
+		res = calloc(c->n_reserves, sizeof(*res));
+		if (!res)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->n_reserves; i++) {
+			memcpy(res[i].mac, c->reserves[i].mac, 6);
+			res[i].addr_be = c->reserves[i].addr_be;
+			snprintf(res[i].hostname, sizeof(res[i].hostname), "%s",
+				 c->reserves[i].hostname);
+		}
+		dc.reserves = res;
+		dc.n_reserves = c->n_reserves;
+	}
+	vsd_dhcp_mac(c->name, dc.server_mac);
+	if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST) {
+		r = log_error_errno(-errno, "state folder '%s'", d->state_dir);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.leases", d->state_dir, c->name);
+	r = dhcp_endpoint_new(&p, n->sw, &dc, path);
+	if (r < 0) {
+		log_error_errno(r, "network '%s': DHCP server not started", c->name);
+		goto out;
+	}
+	r = vsd_port_attach(d, n, p, &pc, true);
+	if (r == 0)
+		n->dhcp = p;
+out:
+	free(res);
+	return r;
 }
 
 static void vsd_port_remove(struct vsd *d, struct vsd_net *n, size_t i)
 {
 	struct vsd_port *vp = n->ports[i];
 
+	if (vp->port == n->dhcp)
+		n->dhcp = NULL;
 	ev_io_stop(d->loop, &vp->io);
 	switch_del_port(n->sw, vp->port);
 	vp->port->ops->close(vp->port);
@@ -191,6 +296,11 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 			.prefix_len = conf->prefix_len,
 		};
 		r = vsd_port_add(d, n, host_port_new, &pc, true);
+		if (r < 0)
+			return r;
+	}
+	if (conf->has_dhcp) {
+		r = vsd_dhcp_start(d, n);
 		if (r < 0)
 			return r;
 	}
@@ -325,6 +435,55 @@ static struct json_object *vsd_cmd_del_port(struct vsd *d, struct vsd_net *n, co
 	return ctl_error("network '%s' has no port '%s'", n->conf->name, name);
 }
 
+static void vsd_lease_cb(const struct dhcp_endpoint_lease *l, void *arg)
+{
+	struct json_object *o = json_object_new_object();
+	char ip[16], mac[18], cid[2 * 64 + 1] = "";
+
+	if (!o)
+		return;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0], l->mac[1], l->mac[2],
+		 l->mac[3], l->mac[4], l->mac[5]);
+	for (size_t i = 0; i < l->client_id_len && i < 64; i++)
+		snprintf(cid + 2 * i, 3, "%02x", l->client_id[i]);
+	json_object_object_add(o, "address",
+			       json_object_new_string(profile_ip_str(l->addr_be, ip)));
+	json_object_object_add(o, "mac", json_object_new_string(mac));
+	json_object_object_add(o, "client_id", json_object_new_string(cid));
+	json_object_object_add(o, "hostname", json_object_new_string(l->hostname));
+	json_object_object_add(o, "state", json_object_new_string(l->state_name));
+	json_object_object_add(o, "expires", json_object_new_int64((int64_t)l->expires_unix));
+	json_object_array_add(arg, o);
+}
+
+static struct json_object *vsd_cmd_leases(struct vsd_net *n)
+{
+	struct json_object *a, *o, *st;
+	struct dhcp_endpoint_stats es;
+
+	if (!n->dhcp)
+		return ctl_error("network '%s' has no DHCP server", n->conf->name);
+	a = json_object_new_array();
+	st = json_object_new_object();
+	o = vsd_reply_with("leases", a);
+	if (!o || !st) {
+		json_object_put(o);
+		json_object_put(st);
+		return NULL;
+	}
+	dhcp_endpoint_foreach_lease(n->dhcp, vsd_lease_cb, a);
+	dhcp_endpoint_get_stats(n->dhcp, &es);
+	json_object_object_add(st, "pool_size", json_object_new_int64((int64_t)es.pool_size));
+	json_object_object_add(st, "offers",
+			       json_object_new_int64((int64_t)es.server.tx[DHCP_OFFER]));
+	json_object_object_add(st, "acks", json_object_new_int64((int64_t)es.server.tx[DHCP_ACK]));
+	json_object_object_add(st, "naks", json_object_new_int64((int64_t)es.server.tx[DHCP_NAK]));
+	json_object_object_add(st, "declines", json_object_new_int64((int64_t)es.server.declines));
+	json_object_object_add(st, "lease_fsyncs", json_object_new_int64((int64_t)es.lease_fsyncs));
+	json_object_object_add(o, "stats", st);
+	return o;
+}
+
 static struct json_object *vsd_handle(void *arg, const char *cmd, const char *const *args,
 				      size_t n_args)
 {
@@ -336,8 +495,8 @@ static struct json_object *vsd_handle(void *arg, const char *cmd, const char *co
 	if (!strcmp(cmd, "stats"))
 		return n_args > 1 ? ctl_error("usage: stats [NET]")
 				  : vsd_cmd_stats(d, n_args ? args[0] : NULL);
-	if (strcmp(cmd, "ports") && strcmp(cmd, "fdb") && strcmp(cmd, "add-port") &&
-	    strcmp(cmd, "del-port"))
+	if (strcmp(cmd, "ports") && strcmp(cmd, "fdb") && strcmp(cmd, "leases") &&
+	    strcmp(cmd, "add-port") && strcmp(cmd, "del-port"))
 		return ctl_error("unknown command '%s'", cmd);
 	if (!n_args)
 		return ctl_error("%s: network name missing", cmd);
@@ -350,6 +509,8 @@ static struct json_object *vsd_handle(void *arg, const char *cmd, const char *co
 	if (!strcmp(cmd, "fdb"))
 		return n_args != 1 ? ctl_error("usage: fdb NET")
 				   : vsd_reply_with("fdb", report_fdb(n->sw, now_ms()));
+	if (!strcmp(cmd, "leases"))
+		return n_args != 1 ? ctl_error("usage: leases NET") : vsd_cmd_leases(n);
 	if (!strcmp(cmd, "add-port"))
 		return n_args < 2 ? ctl_error("usage: add-port NET NAME [key=value]...")
 				  : vsd_cmd_add_port(d, n, args[1], args + 2, n_args - 2);
@@ -375,6 +536,27 @@ static void vsd_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	for (size_t i = 0; i < d->n_nets; i++)
 		switch_age(d->nets[i].sw, now);
+}
+
+/*
+ * Runs when the loop is about to sleep, i.e. after every ready fd of this
+ * iteration was drained: the moment to sync the lease files once and send
+ * the ACKs that waited for it (the DHCP group commit).
+ */
+static void vsd_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct vsd *d = w->data;
+	uint64_t now = 0;
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < d->n_nets; i++) {
+		if (!d->nets[i].dhcp)
+			continue;
+		if (!now)
+			now = now_ms();
+		(void)dhcp_endpoint_flush(d->nets[i].dhcp, now);
+	}
 }
 
 static void vsd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -423,6 +605,7 @@ static void usage(FILE *out)
 		"                      repeatable (default: the embedded profile, network "
 		"vswitch0)\n"
 		"  -s, --socket=PATH   control socket (default " CTL_DEFAULT_PATH ")\n"
+		"  -d, --state-dir=DIR lease files, one per network (default " VSD_STATE_DIR ")\n"
 		"  -f, --foreground    stay in the foreground and log to stderr\n"
 		"  -n, --check         check the profiles and exit (0 = valid, 2 = invalid)\n"
 		"  -v, --verbose       log debug messages\n"
@@ -439,6 +622,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -449,11 +633,11 @@ int main(int argc, char **argv)
 	const char *sock = CTL_DEFAULT_PATH;
 	bool foreground = false, check_only = false, any_config = false;
 	char err[PROFILE_ERR_MAX];
-	struct vsd d = { 0 };
+	struct vsd d = { .state_dir = VSD_STATE_DIR };
 	int c, r, status = 1;
 
 	log_set_prog("vswitchd");
-	while ((c = getopt_long(argc, argv, "c:s:fnvhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:d:fnvhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			any_config = true;
@@ -465,6 +649,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			sock = optarg;
+			break;
+		case 'd':
+			d.state_dir = optarg;
 			break;
 		case 'f':
 			foreground = true;
@@ -549,6 +736,9 @@ int main(int argc, char **argv)
 	ev_io_init(&d.ctl_io, vsd_ctl_cb, ctl_fd(d.ctl), EV_READ);
 	d.ctl_io.data = d.ctl;
 	ev_io_start(d.loop, &d.ctl_io);
+	ev_prepare_init(&d.flush, vsd_flush_cb);
+	d.flush.data = &d;
+	ev_prepare_start(d.loop, &d.flush);
 	ev_timer_init(&d.tick, vsd_tick_cb, 1.0, 1.0);
 	d.tick.data = &d;
 	ev_timer_start(d.loop, &d.tick);

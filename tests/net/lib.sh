@@ -40,6 +40,9 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	if [ "$rc" -ne 0 ] && [ -d "$TMP" ]; then
+		for f in "$TMP"/*.out; do
+			[ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }
+		done
 		for f in "$TMP"/*.log; do
 			[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
 		done

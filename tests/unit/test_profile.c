@@ -334,6 +334,8 @@ static void test_errors(void **state)
 	expect_err(NET "[port a]\n[port a]\n",
 		   "t.conf:5: duplicate section '[port a]' (first at line 4)");
 	expect_err(NET "[port]\n", "t.conf:4: section '[port]' needs a name: [port NAME]");
+	expect_err(NET "[port host]\n",
+		   "t.conf:4: [port host]: the name 'host' is taken by the host adapter");
 	expect_err(NET "[dhcp x]\n", "t.conf:4: section '[dhcp]' takes no name, got 'x'");
 	expect_err(NET "[port A]\n",
 		   "t.conf:4: [port] name 'A': must be 1-31 characters of a-z, 0-9 and '-', not "
@@ -518,10 +520,9 @@ static void test_errors(void **state)
 		"t.conf:4: [port a-very-long-port]: the default interface name "
 		"'lab-a-very-long-port' is longer than 15 characters; set 'interface =' in [port "
 		"a-very-long-port]");
-	expect_err(
-		NET "[host]\n[port host]\n",
-		"t.conf:5: [port host]: interface 'lab-host' is already the host adapter's (line "
-		"4)");
+	expect_err(NET "[host]\n[port h2]\ninterface = lab-host\n",
+		   "t.conf:6: [port h2]: interface 'lab-host' is already the host adapter's (line "
+		   "4)");
 	expect_err(NET "[port a]\ninterface = eth1\n[port b]\ntype = netdev\ninterface = eth1\n",
 		   "t.conf:8: [port b]: interface 'eth1' is already used by [port a] (line 4)");
 	expect_err(NET "[vm web]\nport = vm1\n",
@@ -835,6 +836,9 @@ static void test_port_args(void **state)
 	assert_string_equal(err,
 			    "port name 'Bad': must be 1-31 characters of a-z, 0-9 and '-', not "
 			    "starting with '-'");
+	assert_int_equal(profile_port_from_args(net, "dhcp", NULL, 0, &p, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "port name 'dhcp' is taken by the DHCP server");
 	assert_int_equal(profile_port_from_args(net, "x", dup, 2, &p, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "duplicate key 'type'");
 	assert_int_equal(profile_port_from_args(net, "x", noeq, 1, &p, err, sizeof(err)), -EINVAL);
