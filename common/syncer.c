@@ -34,15 +34,16 @@ static void *syncer_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		uint64_t target;
-		int r;
+		int fd, r;
 
 		while (!s->stop && s->requested <= s->durable)
 			pthread_cond_wait(&s->wake, &s->lock);
 		if (s->stop)
 			break;
 		target = s->requested;
+		fd = s->fd;
 		pthread_mutex_unlock(&s->lock);
-		r = fdatasync(s->fd) ? -errno : 0;
+		r = fdatasync(fd) ? -errno : 0;
 		pthread_mutex_lock(&s->lock);
 		if (r == 0 && target > s->durable)
 			s->durable = target;
@@ -127,6 +128,13 @@ int64_t syncer_collect(struct syncer *s)
 	s->err = 0;
 	pthread_mutex_unlock(&s->lock);
 	return err ? err : (int64_t)durable;
+}
+
+void syncer_set_fd(struct syncer *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	s->fd = fd;
+	pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t syncer_durable(struct syncer *s)

@@ -39,6 +39,12 @@ int syncer_fd(const struct syncer *s);
  */
 int64_t syncer_collect(struct syncer *s);
 
+/*
+ * Points the syncer at another fd (borrowed), e.g. after the file was
+ * rewritten and renamed. Only while no request is outstanding.
+ */
+void syncer_set_fd(struct syncer *s, int fd);
+
 /* Highest durable 'seq' without touching the eventfd. */
 uint64_t syncer_durable(struct syncer *s);
 

@@ -12,15 +12,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "common/syncer.h"
 #include "dhcpd/dhcp_lease_file.h"
 #include "vswitch/frame.h"
 #include "vswitch/port.h"
 #include "vswitch/switch.h"
 
 struct queued_reply {
+	uint64_t seq; /* journal write this ACK's record went out with; 0 = not yet written */
 	uint32_t len;
 	uint8_t data[DHCP_ENDPOINT_FRAME_MAX];
 };
@@ -31,10 +35,15 @@ struct dhcp_endpoint {
 	struct dhcp_server *srv;    /* owned */
 	struct dhcp_lease_file *lf; /* owned; NULL = leases in memory only */
 	uint8_t reply[DHCP_ENDPOINT_FRAME_MAX];
-	struct queued_reply *queue; /* owned: DHCP_ENDPOINT_QUEUE_MAX entries */
-	unsigned n_queue;
-	uint64_t n_exhausted;  /* server's exhaustion count last seen */
-	bool exhausted_logged; /* one line per exhaustion episode */
+	struct queued_reply *queue; /* owned: ring of DHCP_ENDPOINT_QUEUE_MAX entries */
+	unsigned q_head, n_queue;   /* oldest entry, entries in use */
+	struct syncer *syncer;	    /* owned; NULL = sync inline (or no lease file) */
+	uint64_t written;	    /* journal writes so far (the seq of the newest) */
+	uint64_t durable;	    /* newest write known to be on disk */
+	uint64_t n_syncs;	    /* fsyncs by the endpoint: inline and background */
+	bool in_flight;		    /* a sync was requested and has not been collected */
+	uint64_t n_exhausted;	    /* server's exhaustion count last seen */
+	bool exhausted_logged;	    /* one line per exhaustion episode */
 	uint64_t replies_queued, replies_released, replies_dropped;
 };
 
@@ -99,6 +108,10 @@ int dhcp_endpoint_new(struct port **ret, struct vswitch *sw, const struct dhcp_s
 		if (r < 0)
 			goto fail;
 		c.store = (struct dhcp_store){ .put = dhcp_lease_file_put, .ctx = ep->lf };
+		/* Without the thread every flush syncs inline: slower, still durable. */
+		r = syncer_new(&ep->syncer, dhcp_lease_file_fd(ep->lf));
+		if (r < 0)
+			log_warn_errno(r, "dhcp: no background lease syncer, syncing inline");
 	} else {
 		c.store = (struct dhcp_store){ 0 };
 	}
@@ -126,6 +139,7 @@ void dhcp_endpoint_free(struct port *p)
 	if (!p)
 		return;
 	ep = ep_of(p);
+	syncer_free(ep->syncer); /* first: it may be syncing the lease file's fd */
 	dhcp_server_free(ep->srv);
 	dhcp_lease_file_free(ep->lf);
 	free(ep->queue);
@@ -144,26 +158,160 @@ static void inject(struct dhcp_endpoint *ep, uint8_t *data, size_t len, uint64_t
 	switch_input(ep->sw, &ep->port, &f, now_ms);
 }
 
+static struct queued_reply *q_at(struct dhcp_endpoint *ep, unsigned i)
+{
+	return &ep->queue[(ep->q_head + i) % DHCP_ENDPOINT_QUEUE_MAX];
+}
+
+/* Injects queued ACKs from the oldest while their record is durable. */
+static int release_durable(struct dhcp_endpoint *ep, uint64_t now_ms)
+{
+	int n = 0;
+
+	while (ep->n_queue && q_at(ep, 0)->seq && q_at(ep, 0)->seq <= ep->durable) {
+		struct queued_reply *q = q_at(ep, 0);
+
+		ep->q_head = (ep->q_head + 1) % DHCP_ENDPOINT_QUEUE_MAX;
+		ep->n_queue--;
+		inject(ep, q->data, q->len, now_ms);
+		ep->replies_released++;
+		n++;
+	}
+	return n;
+}
+
+/* Drops queued ACKs written at or before 'seq' (all if UINT64_MAX): never ACK what is not on disk.
+ */
+static void drop_upto(struct dhcp_endpoint *ep, uint64_t seq)
+{
+	while (ep->n_queue && q_at(ep, 0)->seq <= seq) {
+		ep->q_head = (ep->q_head + 1) % DHCP_ENDPOINT_QUEUE_MAX;
+		ep->n_queue--;
+		ep->replies_dropped++;
+	}
+}
+
+/* Drops the ACKs whose records were not written (the newest, untagged ones). */
+static void drop_untagged(struct dhcp_endpoint *ep)
+{
+	while (ep->n_queue && !q_at(ep, ep->n_queue - 1)->seq) {
+		ep->n_queue--;
+		ep->replies_dropped++;
+	}
+}
+
+/* Waits (bounded) for the sync in flight and releases what it made durable. */
+static void wait_in_flight(struct dhcp_endpoint *ep, uint64_t now_ms)
+{
+	struct pollfd pfd = { .fd = ep->syncer ? syncer_fd(ep->syncer) : -1, .events = POLLIN };
+
+	while (ep->in_flight && poll(&pfd, 1, 5000) == 1)
+		(void)dhcp_endpoint_synced(&ep->port, now_ms);
+}
+
+/* Marks the ACKs not yet written as going out with journal write 'seq'. */
+static void tag_untagged(struct dhcp_endpoint *ep, uint64_t seq)
+{
+	for (unsigned i = ep->n_queue; i-- > 0 && !q_at(ep, i)->seq;)
+		q_at(ep, i)->seq = seq;
+}
+
+/*
+ * Writes what is queued and makes it durable before returning: the path for
+ * a full queue, for close(), and when there is no syncer thread. Everything
+ * written so far is durable afterwards.
+ */
+static int sync_inline(struct dhcp_endpoint *ep, uint64_t now_ms)
+{
+	int r;
+
+	wait_in_flight(ep, now_ms);
+	r = dhcp_lease_file_write(ep->lf, wall_us(), !ep->in_flight);
+
+	if (r == 0 && fsync(dhcp_lease_file_fd(ep->lf)) < 0) {
+		r = log_error_errno(-errno, "dhcp '%s': lease file sync failed", ep->port.name);
+		dhcp_lease_file_sync_failed(ep->lf);
+	}
+	if (r < 0) {
+		drop_upto(ep, UINT64_MAX);
+		return r;
+	}
+	if (r == 1 && ep->syncer)
+		syncer_set_fd(ep->syncer, dhcp_lease_file_fd(ep->lf));
+	if (r == 0)
+		ep->n_syncs++;
+	tag_untagged(ep, ++ep->written);
+	ep->durable = ep->written;
+	return release_durable(ep, now_ms);
+}
+
 int dhcp_endpoint_flush(struct port *p, uint64_t now_ms)
 {
 	struct dhcp_endpoint *ep = ep_of(p);
-	unsigned n = ep->n_queue;
-	int r = 0;
+	int r;
 
-	if (ep->lf)
-		r = dhcp_lease_file_sync(ep->lf, wall_us());
+	if (!ep->lf) {
+		tag_untagged(ep, ++ep->written);
+		ep->durable = ep->written;
+		return release_durable(ep, now_ms);
+	}
+	if (!dhcp_lease_file_pending(ep->lf)) {
+		/* Their records went out with an earlier write (a full queue's inline sync). */
+		tag_untagged(ep, ep->written);
+		return release_durable(ep, now_ms);
+	}
+	if (!ep->syncer)
+		return sync_inline(ep, now_ms);
+	/* A compaction replaces the journal's fd: only while the syncer is idle. */
+	r = dhcp_lease_file_write(ep->lf, wall_us(), !ep->in_flight);
+	if (r == -EIO)
+		return 0; /* a compaction is due: it runs once the sync in flight is collected */
 	if (r < 0) {
-		/* Never acknowledge what is not on disk (issue: durability). */
-		ep->replies_dropped += n;
-		ep->n_queue = 0;
+		drop_untagged(ep); /* their records did not reach the file */
 		return r;
 	}
-	ep->n_queue = 0;
-	for (unsigned i = 0; i < n; i++) {
-		inject(ep, ep->queue[i].data, ep->queue[i].len, now_ms);
-		ep->replies_released++;
+	if (r == 1) { /* compacted: everything so far is durable */
+		syncer_set_fd(ep->syncer, dhcp_lease_file_fd(ep->lf));
+		tag_untagged(ep, ++ep->written);
+		ep->durable = ep->written;
+		return release_durable(ep, now_ms);
 	}
-	return (int)n;
+	tag_untagged(ep, ++ep->written);
+	syncer_request(ep->syncer, ep->written);
+	ep->in_flight = true;
+	return 0;
+}
+
+int dhcp_endpoint_sync_fd(const struct port *p)
+{
+	const struct dhcp_endpoint *ep = ep_of(p);
+
+	return ep->syncer ? syncer_fd(ep->syncer) : -1;
+}
+
+int dhcp_endpoint_synced(struct port *p, uint64_t now_ms)
+{
+	struct dhcp_endpoint *ep = ep_of(p);
+	int64_t durable;
+
+	if (!ep->syncer)
+		return 0;
+	durable = syncer_collect(ep->syncer);
+	if (durable < 0) {
+		log_error_errno((int)durable, "dhcp '%s': lease file sync failed, dropping ACKs",
+				ep->port.name);
+		dhcp_lease_file_sync_failed(ep->lf);
+		drop_upto(ep, ep->written);
+		ep->in_flight = false;
+		return (int)durable;
+	}
+	if ((uint64_t)durable > ep->durable) {
+		ep->durable = (uint64_t)durable;
+		ep->n_syncs++;
+	}
+	if (ep->durable >= ep->written)
+		ep->in_flight = false;
+	return release_durable(ep, now_ms);
 }
 
 /* One warning per exhaustion episode: the server itself logs only at debug. */
@@ -186,6 +334,7 @@ static void note_exhaustion(struct dhcp_endpoint *ep, int r)
 static int ep_send(struct port *p, const struct frame *f)
 {
 	struct dhcp_endpoint *ep = ep_of(p);
+	struct queued_reply *q;
 	size_t len = 0;
 	int r;
 
@@ -203,9 +352,15 @@ static int ep_send(struct port *p, const struct frame *f)
 		return 0;
 	}
 	if (ep->n_queue == DHCP_ENDPOINT_QUEUE_MAX)
-		(void)dhcp_endpoint_flush(p, mono_ms());
-	ep->queue[ep->n_queue].len = (uint32_t)len;
-	memcpy(ep->queue[ep->n_queue].data, ep->reply, len);
+		(void)sync_inline(ep, mono_ms());
+	if (ep->n_queue == DHCP_ENDPOINT_QUEUE_MAX) { /* the sync failed: nothing was released */
+		ep->replies_dropped++;
+		return 0;
+	}
+	q = q_at(ep, ep->n_queue);
+	q->seq = 0;
+	q->len = (uint32_t)len;
+	memcpy(q->data, ep->reply, len);
 	ep->n_queue++;
 	ep->replies_queued++;
 	return 0;
@@ -225,10 +380,11 @@ static void ep_close(struct port *p)
 {
 	struct dhcp_endpoint *ep = ep_of(p);
 
-	if (ep->lf)
+	/* Let a sync in flight finish: a compaction must not pull the fd from under it. */
+	wait_in_flight(ep, mono_ms());
+	if (ep->lf && !ep->in_flight)
 		(void)dhcp_lease_file_sync(ep->lf, wall_us());
-	ep->replies_dropped += ep->n_queue;
-	ep->n_queue = 0;
+	drop_upto(ep, UINT64_MAX);
 }
 
 static int ep_fd(const struct port *p)
@@ -290,7 +446,7 @@ void dhcp_endpoint_get_stats(const struct port *p, struct dhcp_endpoint_stats *r
 	ret->replies_released = ep->replies_released;
 	ret->replies_dropped = ep->replies_dropped;
 	if (ep->lf) {
-		ret->lease_fsyncs = dhcp_lease_file_stats(ep->lf)->n_fsyncs;
+		ret->lease_fsyncs = dhcp_lease_file_stats(ep->lf)->n_fsyncs + ep->n_syncs;
 		ret->lease_compactions = dhcp_lease_file_stats(ep->lf)->n_compactions;
 	}
 	ret->pool_size = dhcp_server_pool_size(ep->srv);

@@ -48,14 +48,31 @@ void dhcp_endpoint_free(struct port *p);
 bool dhcp_endpoint_is(const struct port *p);
 
 /*
- * The group commit: syncs the lease file once, then injects every queued
- * ACK with switch_input(sw, p, frame, 'now_ms') in arrival order. Call once
- * per event-loop iteration, after the frames of that iteration. Returns the
- * number of replies released, or -errno if the sync failed (logged; the
- * queued replies are dropped and counted: clients retry, and the records are
- * rewritten by the next sync).
+ * The group commit, first half: appends the records of the ACKs queued in
+ * this event-loop iteration to the lease file and asks the background syncer
+ * (common/syncer.h) to make them durable; the loop goes on meanwhile, and
+ * ACKs of the next iterations ride on the next sync. Call once per loop
+ * iteration, after the frames of that iteration. ACKs already durable (a
+ * compaction, or no lease file) are injected at once with switch_input(sw,
+ * p, frame, 'now_ms'). Returns the number of replies released, or -errno
+ * if writing failed (logged; those replies are dropped and counted: clients
+ * retry, and the records are rewritten by the next compaction).
  */
 int dhcp_endpoint_flush(struct port *p, uint64_t now_ms);
+
+/*
+ * The fd that becomes readable when a sync completes (the syncer's eventfd),
+ * or -1 when the endpoint keeps leases in memory only. The daemon watches it
+ * and then calls dhcp_endpoint_synced().
+ */
+int dhcp_endpoint_sync_fd(const struct port *p);
+
+/*
+ * The group commit, second half: injects, in arrival order, every queued ACK
+ * whose record is now durable. Returns the number released, or -errno if the
+ * sync failed (logged; the ACKs waiting for it are dropped and counted).
+ */
+int dhcp_endpoint_synced(struct port *p, uint64_t now_ms);
 
 /* One lease as the control socket lists it; pointers borrowed for the callback. */
 struct dhcp_endpoint_lease {

@@ -489,14 +489,20 @@ void dhcp_lease_file_free(struct dhcp_lease_file *lf)
 
 static int write_queue(struct dhcp_lease_file *lf)
 {
-	int r = write_all(lf->fd, lf->queue, lf->queue_len);
+	size_t lines = 0;
+	int r;
 
+	/* Count what is written, not what was put: put() may write early, and twice counts wrong.
+	 */
+	for (size_t i = 0; i < lf->queue_len; i++)
+		lines += lf->queue[i] == '\n';
+	r = write_all(lf->fd, lf->queue, lf->queue_len);
 	if (r < 0) {
 		/* Part of the queue may be in the file: only a rewrite is safe now. */
 		lf->need_compact = true;
 		return log_error_errno(r, "lease file '%s': write failed", lf->path);
 	}
-	lf->n_lines += lf->n_queued;
+	lf->n_lines += lines;
 	lf->queue_len = 0;
 	return 0;
 }
@@ -532,25 +538,51 @@ bool dhcp_lease_file_pending(const struct dhcp_lease_file *lf)
 	return lf->n_queued > 0 || lf->need_compact;
 }
 
-int dhcp_lease_file_sync(struct dhcp_lease_file *lf, uint64_t now_us)
+int dhcp_lease_file_write(struct dhcp_lease_file *lf, uint64_t now_us, bool may_compact)
 {
 	size_t limit = lf->n_recs * 2 > 1024 ? lf->n_recs * 2 : 1024;
 	int r;
 
 	if (!dhcp_lease_file_pending(lf))
 		return 0;
-	if (lf->need_compact || lf->n_lines + lf->n_queued > limit)
-		return dhcp_lease_file_compact(lf, now_us);
+	if (may_compact && (lf->need_compact || lf->n_lines + lf->n_queued > limit)) {
+		r = dhcp_lease_file_compact(lf, now_us);
+		return r < 0 ? r : 1;
+	}
+	if (lf->need_compact)
+		return -EIO; /* the tail may be torn: appending could make a bad line good */
 	r = write_queue(lf);
 	if (r < 0)
 		return r;
+	lf->n_queued = 0;
+	return 0;
+}
+
+int dhcp_lease_file_sync(struct dhcp_lease_file *lf, uint64_t now_us)
+{
+	int r;
+
+	if (!dhcp_lease_file_pending(lf))
+		return 0;
+	r = dhcp_lease_file_write(lf, now_us, true);
+	if (r != 0)
+		return r < 0 ? r : 0; /* a compaction syncs on its own */
 	if (fsync(lf->fd) < 0) {
 		lf->need_compact = true;
 		return log_error_errno(-errno, "lease file '%s': fsync failed", lf->path);
 	}
-	lf->n_queued = 0;
 	lf->stats.n_fsyncs++;
 	return 0;
+}
+
+int dhcp_lease_file_fd(const struct dhcp_lease_file *lf)
+{
+	return lf->fd;
+}
+
+void dhcp_lease_file_sync_failed(struct dhcp_lease_file *lf)
+{
+	lf->need_compact = true;
 }
 
 void dhcp_lease_file_foreach(const struct dhcp_lease_file *lf,

@@ -78,6 +78,21 @@ bool dhcp_lease_file_pending(const struct dhcp_lease_file *lf);
 int dhcp_lease_file_sync(struct dhcp_lease_file *lf, uint64_t now_us);
 
 /*
+ * The first half of a sync, for syncing elsewhere (common/syncer.h): writes
+ * the queued records to the journal without fsync. When 'may_compact' and
+ * the journal has grown past twice the live records or a write failed, it
+ * compacts instead (durable on return) and returns 1. Returns 0 otherwise,
+ * -EIO while a compaction is due but not allowed, or -errno (logged).
+ */
+int dhcp_lease_file_write(struct dhcp_lease_file *lf, uint64_t now_us, bool may_compact);
+
+/* The journal's fd, to sync after dhcp_lease_file_write(); changes on compaction. */
+int dhcp_lease_file_fd(const struct dhcp_lease_file *lf);
+
+/* Records that syncing the journal failed: the next write compacts. */
+void dhcp_lease_file_sync_failed(struct dhcp_lease_file *lf);
+
+/*
  * Rewrites the journal with one line per live record (withheld addresses
  * whose time ran out at 'now_us' are dropped): write-temp + fsync + rename +
  * directory fsync. Queued records are included, so it also syncs them.

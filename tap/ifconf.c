@@ -251,7 +251,9 @@ int ifconf_set_up(struct ifconf_sock *c, int ifindex, bool up)
 	return r;
 }
 
-int ifconf_set_mtu(struct ifconf_sock *c, int ifindex, unsigned mtu)
+/* Changes one unsigned link attribute through its libnl setter. */
+static int link_set_uint(struct ifconf_sock *c, int ifindex,
+			 void (*set)(struct rtnl_link *l, unsigned v), unsigned value)
 {
 	struct rtnl_link *changes;
 	int r;
@@ -259,10 +261,20 @@ int ifconf_set_mtu(struct ifconf_sock *c, int ifindex, unsigned mtu)
 	changes = rtnl_link_alloc();
 	if (!changes)
 		return -ENOMEM;
-	rtnl_link_set_mtu(changes, mtu);
+	set(changes, value);
 	r = link_change(c, ifindex, changes);
 	rtnl_link_put(changes);
 	return r;
+}
+
+int ifconf_set_mtu(struct ifconf_sock *c, int ifindex, unsigned mtu)
+{
+	return link_set_uint(c, ifindex, rtnl_link_set_mtu, mtu);
+}
+
+int ifconf_set_txqlen(struct ifconf_sock *c, int ifindex, unsigned txqlen)
+{
+	return link_set_uint(c, ifindex, rtnl_link_set_txqlen, txqlen);
 }
 
 int ifconf_set_mac(struct ifconf_sock *c, int ifindex, const uint8_t mac[6])

@@ -76,6 +76,12 @@ int ifconf_set_up(struct ifconf_sock *c, int ifindex, bool up);
 int ifconf_set_mtu(struct ifconf_sock *c, int ifindex, unsigned mtu);
 
 /*
+ * Sets the transmit queue length of 'ifindex' (for a tap: how many frames
+ * from the kernel wait for the reader). Returns 0 or a negative errno.
+ */
+int ifconf_set_txqlen(struct ifconf_sock *c, int ifindex, unsigned txqlen);
+
+/*
  * Sets the Ethernet address of 'ifindex' to the 6 bytes at 'mac' (borrowed).
  * Some devices only accept this while down. Returns 0, -EADDRNOTAVAIL or
  * -EINVAL for a multicast/zero address, -EBUSY, -ENODEV, -EPERM or a

@@ -26,6 +26,8 @@
 
 #define TAP_DEFAULT_MTU 1500u /* the kernel's MTU for a new tap */
 
+#define TAP_TXQLEN 4096 /* frames the kernel queues for vswitchd to read */
+
 struct tap_port {
 	struct port port; /* embedded; ops, names and MTU */
 	int fd;		  /* /dev/net/tun queue; owned; -1 when closed */
@@ -218,6 +220,15 @@ static int tap_open(struct port *p, const struct port_conf *conf)
 			goto fail;
 		}
 	}
+	/*
+	 * The tap's queue toward vswitchd holds 500 frames by default: a pause of
+	 * the loop (a lease-file compaction, a burst from many guests) would drop
+	 * frames that a deeper queue rides out. Failing here costs only depth.
+	 */
+	r = ifconf_set_txqlen(nl, ifindex, TAP_TXQLEN);
+	if (r < 0)
+		(void)log_warn_errno(r, "port '%s': cannot set the queue length of '%s'",
+				     conf_name(conf), conf->ifname);
 	if (t->is_host) {
 		r = ifconf_add_ipv4(nl, ifindex, conf->addr_be, conf->prefix_len);
 		if (r < 0) {

@@ -54,6 +54,7 @@ struct vsd_net {
 	struct vsd_port *ports[SWITCH_PORTS_MAX];
 	size_t n_ports;
 	struct port *dhcp; /* the DHCP endpoint among 'ports', or NULL */
+	ev_io dhcp_sync;   /* the endpoint's lease syncer completing */
 };
 
 struct vsd {
@@ -178,6 +179,17 @@ static void vsd_dhcp_mac(const char *name, uint8_t mac[6])
 	mac[5] = (uint8_t)h;
 }
 
+/* A lease sync completed: the ACKs it made durable go out now. */
+static void vsd_dhcp_sync_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vsd_net *n = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (n->dhcp)
+		(void)dhcp_endpoint_synced(n->dhcp, now_ms());
+}
+
 /* Starts the network's DHCP endpoint from its profile. 0 or a negative errno (logged). */
 static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
 {
@@ -232,8 +244,15 @@ static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
 		goto out;
 	}
 	r = vsd_port_attach(d, n, p, &pc, true);
-	if (r == 0)
+	if (r == 0) {
 		n->dhcp = p;
+		if (dhcp_endpoint_sync_fd(p) >= 0) {
+			ev_io_init(&n->dhcp_sync, vsd_dhcp_sync_cb, dhcp_endpoint_sync_fd(p),
+				   EV_READ);
+			n->dhcp_sync.data = n;
+			ev_io_start(d->loop, &n->dhcp_sync);
+		}
+	}
 out:
 	free(res);
 	return r;
@@ -243,8 +262,10 @@ static void vsd_port_remove(struct vsd *d, struct vsd_net *n, size_t i)
 {
 	struct vsd_port *vp = n->ports[i];
 
-	if (vp->port == n->dhcp)
+	if (vp->port == n->dhcp) {
+		ev_io_stop(d->loop, &n->dhcp_sync);
 		n->dhcp = NULL;
+	}
 	ev_io_stop(d->loop, &vp->io);
 	switch_del_port(n->sw, vp->port);
 	vp->port->ops->close(vp->port);

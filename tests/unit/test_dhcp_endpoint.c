@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <string.h>
 #include <endian.h>
 #include <errno.h>
@@ -58,6 +59,18 @@ void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, ui
 }
 
 static char dir[64], path[128];
+
+/* The daemon's part of the group commit: flush, then wait for the syncer and release. */
+static int commit(struct port *p, uint64_t now_ms)
+{
+	struct pollfd pfd = { .fd = dhcp_endpoint_sync_fd(p), .events = POLLIN };
+	int r = dhcp_endpoint_flush(p, now_ms);
+
+	assert_true(r >= 0);
+	if (pfd.fd >= 0 && poll(&pfd, 1, 200) == 1)
+		r += dhcp_endpoint_synced(p, now_ms);
+	return r;
+}
 
 static int setup(void **state)
 {
@@ -213,7 +226,7 @@ static void test_offer_now_ack_after_flush(void **state)
 	dhcp_endpoint_get_stats(p, &st);
 	assert_int_equal(st.replies_queued, 2);
 	assert_int_equal(st.lease_fsyncs, 0);
-	assert_int_equal(dhcp_endpoint_flush(p, 1234), 2);
+	assert_int_equal(commit(p, 1234), 2);
 	assert_int_equal(n_injected, 4);
 	assert_int_equal(injected_type(2), DHCP_ACK);
 	assert_int_equal(msg.hdr.yiaddr_be, A(16));
@@ -227,7 +240,7 @@ static void test_offer_now_ack_after_flush(void **state)
 	assert_int_equal(st.server.tx[DHCP_ACK], 2);
 	assert_int_equal(st.pool_size, 240);
 	/* Nothing queued: a flush does nothing. */
-	assert_int_equal(dhcp_endpoint_flush(p, 1235), 0);
+	assert_int_equal(commit(p, 1235), 0);
 	dhcp_endpoint_get_stats(p, &st);
 	assert_int_equal(st.lease_fsyncs, 1);
 	p->ops->close(p);
@@ -263,7 +276,7 @@ static void test_leases_survive_restart(void **state)
 	assert_int_equal(deliver(p, f, n), 0);
 	n = mkframe(f, DHCP_REQUEST, 7, A(16), true, "gamma");
 	assert_int_equal(deliver(p, f, n), 0);
-	assert_int_equal(dhcp_endpoint_flush(p, 1), 1);
+	assert_int_equal(commit(p, 1), 1);
 	/* Crash: no close, no sync beyond the flush. */
 	dhcp_endpoint_free(p);
 
@@ -281,7 +294,7 @@ static void test_leases_survive_restart(void **state)
 	/* INIT-REBOOT after the restart: the server still knows the client. */
 	n = mkframe(f, DHCP_REQUEST, 7, A(16), false, NULL);
 	assert_int_equal(deliver(p, f, n), 0);
-	assert_int_equal(dhcp_endpoint_flush(p, 2), 1);
+	assert_int_equal(commit(p, 2), 1);
 	assert_int_equal(injected_type(0), DHCP_ACK);
 	p->ops->close(p);
 	p->ops->destroy(p);
@@ -305,7 +318,7 @@ static void test_queue_full_syncs_early(void **state)
 	}
 	/* 65 OFFERs + 64 ACKs released when the 65th ACK found the queue full. */
 	assert_int_equal(n_injected, 65 + DHCP_ENDPOINT_QUEUE_MAX);
-	assert_int_equal(dhcp_endpoint_flush(p, 3), 1);
+	assert_int_equal(commit(p, 3), 1);
 	dhcp_endpoint_get_stats(p, &st);
 	/* The early sync already covered the 65th record: the flush needs no fsync. */
 	assert_int_equal(st.lease_fsyncs, 1);
