@@ -16,9 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/log.h"
 #include "common/syncer.h"
 #include "dhcpd/dhcp_lease_file.h"
+#include "dhcpd/dhcp_probe.h"
 #include "vswitch/frame.h"
 #include "vswitch/port.h"
 #include "vswitch/switch.h"
@@ -38,6 +40,8 @@ struct dhcp_endpoint {
 	struct queued_reply *queue; /* owned: ring of DHCP_ENDPOINT_QUEUE_MAX entries */
 	unsigned q_head, n_queue;   /* oldest entry, entries in use */
 	struct syncer *syncer;	    /* owned; NULL = sync inline (or no lease file) */
+	uint8_t mac[6];		    /* the server's MAC, source of its ARP probes */
+	struct dhcp_probe *probe;   /* owned: who uses which address, from the traffic seen */
 	uint64_t written;	    /* journal writes so far (the seq of the newest) */
 	uint64_t durable;	    /* newest write known to be on disk */
 	uint64_t n_syncs;	    /* fsyncs by the endpoint: inline and background */
@@ -71,6 +75,15 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+#define EP_IN_USE_WINDOW_MS (10 * 60 * 1000)
+
+static bool ep_addr_in_use(void *ctx, uint32_t addr_be, const uint8_t client_mac[6])
+{
+	struct dhcp_endpoint *ep = ctx;
+
+	return dhcp_probe_in_use(ep->probe, addr_be, client_mac, mono_ms(), EP_IN_USE_WINDOW_MS);
+}
+
 static void restore_one(const struct dhcp_lease *l, void *arg)
 {
 	struct dhcp_endpoint *ep = arg;
@@ -92,6 +105,7 @@ int dhcp_endpoint_new(struct port **ret, struct vswitch *sw, const struct dhcp_s
 	snprintf(ep->port.name, sizeof(ep->port.name), "dhcp");
 	ep->port.mtu = conf->mtu ? conf->mtu : 1500;
 	ep->sw = sw;
+	memcpy(ep->mac, conf->server_mac, 6);
 	ep->queue = calloc(DHCP_ENDPOINT_QUEUE_MAX, sizeof(*ep->queue));
 	if (!ep->queue) {
 		r = -ENOMEM;
@@ -115,6 +129,12 @@ int dhcp_endpoint_new(struct port **ret, struct vswitch *sw, const struct dhcp_s
 	} else {
 		c.store = (struct dhcp_store){ 0 };
 	}
+	/* A host that used an address this recently still has it (ARP caches live minutes). */
+	r = dhcp_probe_new(&ep->probe, 4096);
+	if (r < 0)
+		goto fail;
+	c.addr_in_use = ep_addr_in_use;
+	c.addr_in_use_ctx = ep;
 	r = dhcp_server_new(&ep->srv, &c);
 	if (r < 0) {
 		log_error_errno(r, "dhcp: invalid server configuration");
@@ -141,6 +161,7 @@ void dhcp_endpoint_free(struct port *p)
 	ep = ep_of(p);
 	syncer_free(ep->syncer); /* first: it may be syncing the lease file's fd */
 	dhcp_server_free(ep->srv);
+	dhcp_probe_free(ep->probe);
 	dhcp_lease_file_free(ep->lf);
 	free(ep->queue);
 	free(ep);
@@ -314,6 +335,29 @@ int dhcp_endpoint_synced(struct port *p, uint64_t now_ms)
 	return release_durable(ep, now_ms);
 }
 
+/*
+ * Asks on the wire whether anyone holds 'addr_be' (RFC 5227 probe: sender
+ * address 0.0.0.0, so no ARP cache learns anything from it). An answer comes
+ * back to our MAC, dhcp_probe_observe() records it, and the client's REQUEST
+ * for that address is then refused.
+ */
+static void send_arp_probe(struct dhcp_endpoint *ep, uint32_t addr_be)
+{
+	uint8_t f[60] = { 0 };
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, ep->mac, 6);
+	put_be16(f + 12, 0x0806);
+	put_be16(f + 14, 1);	  /* Ethernet */
+	put_be16(f + 16, 0x0800); /* IPv4 */
+	f[18] = 6;
+	f[19] = 4;
+	put_be16(f + 20, 1); /* request */
+	memcpy(f + 22, ep->mac, 6);
+	memcpy(f + 38, &addr_be, 4);
+	inject(ep, f, sizeof(f), mono_ms());
+}
+
 /* One warning per exhaustion episode: the server itself logs only at debug. */
 static void note_exhaustion(struct dhcp_endpoint *ep, int r)
 {
@@ -342,6 +386,7 @@ static int ep_send(struct port *p, const struct frame *f)
 	 * offloads = 0: the core segments GSO frames and fills partial
 	 * checksums before calling us, so 'f' is a plain frame.
 	 */
+	dhcp_probe_observe(ep->probe, f->data, f->len, mono_ms());
 	r = dhcp_server_handle(ep->srv, f->data, f->len, wall_us(), ep->reply, sizeof(ep->reply),
 			       &len);
 	note_exhaustion(ep, r);
@@ -349,6 +394,8 @@ static int ep_send(struct port *p, const struct frame *f)
 		return 0; /* ignored frames are counted by the server, not send failures */
 	if (!dhcp_server_reply_deferred(ep->srv)) {
 		inject(ep, ep->reply, len, mono_ms());
+		if (r == DHCP_OFFER && dhcp_server_arp_probe(ep->srv))
+			send_arp_probe(ep, dhcp_server_arp_probe(ep->srv));
 		return 0;
 	}
 	if (ep->n_queue == DHCP_ENDPOINT_QUEUE_MAX)

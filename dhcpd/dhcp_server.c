@@ -64,6 +64,8 @@ static const uint8_t mac_broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 struct dhcp_server {
 	struct dhcp_pool *pool;
+	uint32_t arp_probe_be; /* address of the last OFFER that an ARP probe should confirm; 0 =
+				  none */
 	uint32_t server_be, netmask_be, gateway_be;
 	uint32_t dns_be[DHCP_CONF_ADDRS_MAX];
 	size_t n_dns;
@@ -79,7 +81,7 @@ struct dhcp_server {
 	uint8_t server_mac[6];
 	unsigned mtu;
 	bool no_rapid_commit;
-	bool (*addr_in_use)(void *ctx, uint32_t addr_be);
+	bool (*addr_in_use)(void *ctx, uint32_t addr_be, const uint8_t client_mac[6]);
 	void *addr_in_use_ctx;
 	struct dhcp_store store;
 	uint16_t ip_id; /* IPv4 identification of the next reply */
@@ -269,6 +271,11 @@ size_t dhcp_server_pool_size(const struct dhcp_server *s)
 	return dhcp_pool_size(s->pool);
 }
 
+uint32_t dhcp_server_arp_probe(const struct dhcp_server *s)
+{
+	return s->arp_probe_be;
+}
+
 bool dhcp_server_reply_deferred(const struct dhcp_server *s)
 {
 	return s->deferred;
@@ -286,10 +293,22 @@ static bool probe(void *ctx, uint32_t addr_be)
 {
 	struct dhcp_server *s = ctx;
 
-	if (!s->addr_in_use || !s->addr_in_use(s->addr_in_use_ctx, addr_be))
+	if (!s->addr_in_use || !s->addr_in_use(s->addr_in_use_ctx, addr_be, s->msg.hdr.chaddr)) {
+		s->arp_probe_be = addr_be; /* nobody known: let the endpoint ask on the wire */
 		return false;
+	}
 	s->stats.conflicts++;
 	return true;
+}
+
+/* probe() for a REQUEST: no ARP probe is asked for, the address is answered for. */
+static bool probe_taken(struct dhcp_server *s, const struct dhcp_lease *l)
+{
+	uint32_t keep = s->arp_probe_be;
+	bool taken = probe(s, l->addr_be);
+
+	s->arp_probe_be = keep;
+	return taken;
 }
 
 static uint64_t secs_after(uint64_t now_us, uint32_t secs)
@@ -625,7 +644,12 @@ static struct dhcp_lease *choose(struct dhcp_server *s, const struct rx *rx)
 static int on_discover(struct dhcp_server *s, const struct rx *rx)
 {
 	struct answer a = { .type = DHCP_OFFER, .has_lease = true };
-	struct dhcp_lease *l = choose(s, rx);
+	struct dhcp_lease *l;
+
+	s->arp_probe_be = 0;
+	l = choose(s, rx);
+	if (l && s->arp_probe_be != l->addr_be)
+		s->arp_probe_be = 0; /* the client's own binding: nothing to confirm */
 
 	if (!l)
 		return drop(s, DHCP_DROP_EXHAUSTED);
@@ -659,6 +683,16 @@ static int ack_or_nak(struct dhcp_server *s, const struct rx *rx, uint32_t addr_
 			return nak(s, rx, "address reserved elsewhere");
 	} else if (l->is_static || l->is_excluded || dhcp_pool_find(s->pool, &rx->key) != l) {
 		return nak(s, rx, "no binding");
+	}
+	/*
+	 * RFC 2131 §2.2: an address only offered so far may turn out taken (the
+	 * ARP probe sent with the OFFER was answered): withhold it and NAK, and
+	 * the client's next DISCOVER gets another.
+	 */
+	if (dhcp_pool_state(l, rx->now_us) == DHCP_LEASE_OFFERED && !rx->res && probe_taken(s, l)) {
+		(void)dhcp_pool_withhold(s->pool, l, NULL, rx->now_us,
+					 secs_after(rx->now_us, s->decline_secs));
+		return nak(s, rx, "address in use");
 	}
 	return bind_ack(s, rx, l, false);
 }
@@ -871,6 +905,7 @@ int dhcp_server_handle(struct dhcp_server *s, const uint8_t *frame, size_t len, 
 	uint16_t type;
 
 	s->deferred = false;
+	s->arp_probe_be = 0;
 	rx.eth_src = cur_pull(&c, 6);
 	if (!dst || !rx.eth_src || cur_be16(&c, &type))
 		return drop(s, DHCP_DROP_BAD_FRAME);

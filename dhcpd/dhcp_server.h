@@ -75,10 +75,11 @@ struct dhcp_server_conf {
 	bool no_rapid_commit;	  /* ignore option 80 (RFC 4039) */
 	/*
 	 * Conflict probe before an address is offered (RFC 2131 §2.2): true if
-	 * some host on the network already uses 'addr_be'. NULL = no probe.
-	 * Called synchronously from dhcp_server_handle(); must not call back.
+	 * a host other than 'client_mac' (the chaddr the offer is for) already
+	 * uses 'addr_be'. NULL = no probe. Called synchronously from
+	 * dhcp_server_handle(); must not call back.
 	 */
-	bool (*addr_in_use)(void *ctx, uint32_t addr_be);
+	bool (*addr_in_use)(void *ctx, uint32_t addr_be, const uint8_t client_mac[6]);
 	void *addr_in_use_ctx;	 /* kept */
 	struct dhcp_store store; /* put may be NULL: nothing persisted, no reply deferred */
 };
@@ -144,6 +145,14 @@ int dhcp_server_handle(struct dhcp_server *s, const uint8_t *frame, size_t len, 
  * the store before sending it (group commit).
  */
 bool dhcp_server_reply_deferred(const struct dhcp_server *s);
+
+/*
+ * After dhcp_server_handle() sent an OFFER of an address the client did not
+ * hold: that address, which the caller should ARP-probe (RFC 5227 form,
+ * sender 0.0.0.0) so that a host already using it answers before the
+ * client's REQUEST, which is then NAKed. 0 otherwise.
+ */
+uint32_t dhcp_server_arp_probe(const struct dhcp_server *s);
 
 /*
  * Loads one record from the store at startup ('l' borrowed). Records of

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the DHCP codec and server (dhcpd/). Each input is
- * (1) parsed as a DHCP message, (2) handed to dhcp_server_handle() as a
+ * (1) parsed as a DHCP message and fed to the conflict table (dhcp_probe.c),
+ * (2) handed to dhcp_server_handle() as a
  * whole Ethernet frame, and (3) wrapped as the payload of a valid
  * Ethernet/IPv4/UDP broadcast to port 67 so that it reaches the state
  * machine past the checksums. One server lives across inputs, with time
@@ -18,6 +19,7 @@
 
 #include "common/bytes.h"
 #include "common/csum.h"
+#include "dhcpd/dhcp_probe.h"
 #include "dhcpd/dhcp_server.h"
 
 #define A(x) __builtin_bswap32(0xc0a88300u | (x))
@@ -26,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct dhcp_msg msg;
 static struct dhcp_server *server;
+static struct dhcp_probe *probe; /* the endpoint's conflict table, fed every input */
 static uint64_t now_us = 1764000000ull * 1000000ull;
 static uint8_t frame[DHCP_MSG_MAX_LEN + 64];
 static uint8_t reply[1600];
@@ -36,10 +39,11 @@ static int put_ok(void *ctx, const struct dhcp_lease *l)
 	return l->addr_be == A(40) ? -ENOSPC : 0; /* one address the store refuses */
 }
 
-static bool in_use(void *ctx, uint32_t addr_be)
+static bool in_use(void *ctx, uint32_t addr_be, const uint8_t client_mac[6])
 {
 	(void)ctx;
-	return be32toh(addr_be) % 7 == 0;
+	return be32toh(addr_be) % 7 == 0 ||
+	       dhcp_probe_in_use(probe, addr_be, client_mac, now_us / 1000, 600000);
 }
 
 static void init(void)
@@ -71,6 +75,8 @@ static void init(void)
 		.store = { .put = put_ok },
 	};
 
+	if (dhcp_probe_new(&probe, 64))
+		abort();
 	if (dhcp_server_new(&server, &c))
 		abort();
 }
@@ -129,6 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	now_us += 7 * 1000000ull;
 	(void)dhcp_msg_parse(&msg, data, size);
+	dhcp_probe_observe(probe, data, size, now_us / 1000);
 
 	r = dhcp_server_handle(server, data, size, now_us, reply, sizeof(reply), &len);
 	check_reply(r, len);

@@ -13,7 +13,7 @@ for c in dhclient udhcpc dhcpcd; do
 	command -v $c >/dev/null || { echo "SKIP: $c not installed"; exit 77; }
 done
 
-for ns in h c1 c2 c3 c4; do newns $ns; done
+for ns in h c1 c2 c3 c4 c5; do newns $ns; done
 SOCK=$TMP/ctl.sock
 STATE=$TMP/state
 cat >"$TMP/lab.conf" <<CONF
@@ -39,6 +39,9 @@ mac = 52:54:00:82:00:02
 [port c3]
 netns = $ID-c3
 mac = 52:54:00:82:00:03
+# a host configured by hand with the first leasable address
+[port c5]
+netns = $ID-c5
 CONF
 cat >"$TMP/other.conf" <<CONF
 [network]
@@ -100,6 +103,11 @@ check_lease() { # check_lease CLIENT LINE: the address and options of a binding
 	grep -q "domain=lab.test" <<<"$2" || fail "$1: wrong domain: $2"
 }
 
+# The static host speaks first (its ARP for the gateway is a broadcast the
+# server sees): the server must not offer its address to anyone.
+inns c5 ip addr add 10.82.0.16/24 dev "$ID-c5"
+ping_ok c5 10.82.0.1 || fail "the static host cannot reach the host adapter"
+
 start_clients() {
 # dhclient in c1, honouring option 58 for its renewals.
 inns c1 dhclient -4 -d -v -sf "$TMP/hook" \
@@ -121,8 +129,11 @@ check_lease udhcpc "$l2"
 check_lease dhcpcd "$l3"
 a1=$(ip_of "$l1") a2=$(ip_of "$l2") a3=$(ip_of "$l3")
 [ "$a1" != "$a2" ] && [ "$a2" != "$a3" ] && [ "$a1" != "$a3" ] || fail "addresses collide: $a1 $a2 $a3"
+for a in $a1 $a2 $a3; do
+	[ "$a" != 10.82.0.16 ] || fail "a client was given 10.82.0.16, in use by a static host"
+done
 ping_ok c1 "$a2" && ping_ok c2 "$a3" && ping_ok c3 10.82.0.1 || fail "leased addresses do not work"
-pass "dhclient $a1, udhcpc $a2, dhcpcd $a3: router, DNS and domain as configured"
+pass "dhclient $a1, udhcpc $a2, dhcpcd $a3: router, DNS and domain as configured; 10.82.0.16 (static host) skipped"
 
 ctl "$SOCK" -j leases "$ID" >"$TMP/leases.json"
 python3 - "$TMP/leases.json" "$a1" "$a2" "$a3" <<'PY' || fail "leases: $(cat "$TMP/leases.json")"
@@ -151,6 +162,7 @@ for c in c1 c2 c3; do
 done
 rm -f "$TMP"/c[123].log
 start
+inns c5 ip addr add 10.82.0.16/24 dev "$ID-c5" # its tap is new too; it stays silent now
 ctl "$SOCK" -j leases "$ID" >"$TMP/leases2.json"
 python3 - "$TMP/leases2.json" "$a1" "$a2" "$a3" <<'PY' || fail "after restart: $(cat "$TMP/leases2.json")"
 import json, sys
@@ -200,6 +212,9 @@ inns c4 dhclient -4 -1 -v -sf "$TMP/hook" \
 new=$(ip_of "$(wait_event "$TMP/c4.log" "^BOUND ")")
 wait $cap || true
 [[ $new == 10.82.0.* ]] || fail "moved client got $new"
+# After the restart the static host has been silent: only the ARP probe sent
+# with the OFFER can find it.
+[ "$new" != 10.82.0.16 ] || fail "moved client got 10.82.0.16, held by the silent static host"
 tcpdump -n -v -r "$TMP/c4.pcap" 2>/dev/null | grep -q "DHCP-Message.*NACK" ||
 	fail "no NAK for the moved client's old address"
 inns c4 dhclient -4 -x -pf "$TMP/c4.pid" "$ID-c4" >/dev/null 2>&1 || true

@@ -44,12 +44,21 @@ struct injected {
 
 static struct injected injected[200];
 static unsigned n_injected;
+static uint32_t probed_be[200]; /* targets of the server's ARP probes, kept apart */
+static unsigned n_probed;
 static struct vswitch *fake_sw = (struct vswitch *)&n_injected;
 static struct dhcp_msg msg;
 
 void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, uint64_t now_ms)
 {
 	assert_ptr_equal(sw, fake_sw);
+	if (f->len >= 42 && get_be16(f->data + 12) == 0x0806 && get_be16(f->data + 20) == 1) {
+		assert_memory_equal(f->data + 6, server_mac, 6);
+		assert_memory_equal(f->data + 28, "\0\0\0\0", 4); /* RFC 5227: sender 0.0.0.0 */
+		assert_true(n_probed < 200);
+		memcpy(&probed_be[n_probed++], f->data + 38, 4);
+		return;
+	}
 	assert_true(n_injected < 200);
 	injected[n_injected].in = in;
 	injected[n_injected].len = f->len;
@@ -80,6 +89,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/leases", dir);
 	n_injected = 0;
+	n_probed = 0;
 	return 0;
 }
 
@@ -214,6 +224,9 @@ static void test_offer_now_ack_after_flush(void **state)
 	assert_ptr_equal(injected[0].in, p);
 	assert_int_equal(injected_type(0), DHCP_OFFER);
 	assert_int_equal(msg.hdr.yiaddr_be, A(16));
+	/* a new address is ARP-probed as it is offered */
+	assert_int_equal(n_probed, 1);
+	assert_int_equal(probed_be[0], A(16));
 
 	/* Two clients' REQUESTs in one loop iteration: held, then one fsync for both. */
 	n = mkframe(f, DHCP_REQUEST, 1, A(16), true, "alpha");
@@ -366,6 +379,67 @@ static void test_memory_only_and_arp(void **state)
 	p->ops->destroy(p);
 }
 
+/* A host that announced A(16) with ARP keeps it: the server offers the next address. */
+static void test_conflict_from_arp(void **state)
+{
+	struct dhcp_server_conf c = conf();
+	struct dhcp_endpoint_stats st;
+	struct port *p;
+	uint8_t f[1600];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(dhcp_endpoint_new(&p, fake_sw, &c, NULL), 0);
+	memset(f, 0, 60);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, (uint8_t[]){ 0x52, 0x54, 0, 0, 0, 0x99 }, 6);
+	put_be16(f + 12, 0x0806);
+	put_be16(f + 14, 1);
+	put_be16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put_be16(f + 20, 1);
+	memcpy(f + 22, f + 6, 6);
+	memcpy(f + 28, &(uint32_t){ A(16) }, 4); /* sender: the static host */
+	memcpy(f + 38, &(uint32_t){ A(1) }, 4);
+	assert_int_equal(deliver(p, f, 60), 0);
+	assert_int_equal(n_injected, 0); /* not for the server: no answer */
+	n = mkframe(f, DHCP_DISCOVER, 1, 0, false, NULL);
+	assert_int_equal(deliver(p, f, n), 0);
+	assert_int_equal(injected_type(0), DHCP_OFFER);
+	assert_int_equal(msg.hdr.yiaddr_be, A(17));
+	dhcp_endpoint_get_stats(p, &st);
+	assert_int_equal(st.server.conflicts, 1);
+	assert_int_equal(n_probed, 1);
+	assert_int_equal(probed_be[0], A(17));
+
+	/* A silent host answers the probe for A(17): the client's REQUEST is refused. */
+	memset(f, 0, 60);
+	memcpy(f, server_mac, 6);
+	memcpy(f + 6, (uint8_t[]){ 0x52, 0x54, 0, 0, 0, 0x98 }, 6);
+	put_be16(f + 12, 0x0806);
+	put_be16(f + 14, 1);
+	put_be16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put_be16(f + 20, 2); /* reply */
+	memcpy(f + 22, f + 6, 6);
+	memcpy(f + 28, &(uint32_t){ A(17) }, 4);
+	memcpy(f + 32, server_mac, 6);
+	assert_int_equal(deliver(p, f, 60), 0);
+	n = mkframe(f, DHCP_REQUEST, 1, A(17), true, NULL);
+	assert_int_equal(deliver(p, f, n), 0);
+	assert_int_equal(injected_type(1), DHCP_NAK);
+	n = mkframe(f, DHCP_DISCOVER, 1, 0, false, NULL);
+	assert_int_equal(deliver(p, f, n), 0);
+	assert_int_equal(injected_type(2), DHCP_OFFER);
+	assert_int_equal(msg.hdr.yiaddr_be, A(18));
+	dhcp_endpoint_get_stats(p, &st);
+	assert_int_equal(st.server.conflicts, 2);
+	p->ops->close(p);
+	p->ops->destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offer_now_ack_after_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases_survive_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_full_syncs_early, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_from_arp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_only_and_arp, setup, teardown),
 	};
 

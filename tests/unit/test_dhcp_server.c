@@ -48,9 +48,10 @@ static int mem_put(void *ctx, const struct dhcp_lease *l)
 	return 0;
 }
 
-static bool probe(void *ctx, uint32_t addr_be)
+static bool probe(void *ctx, uint32_t addr_be, const uint8_t client_mac[6])
 {
 	(void)ctx;
+	(void)client_mac;
 	return addr_be == in_use_addr;
 }
 
