@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cur.h"
+#include "common/io.h"
 #include "common/log.h"
 
 #define LINE_MAX_LEN 512u
@@ -279,22 +280,6 @@ static int store_rec(struct dhcp_lease_file *lf, const struct dhcp_lease *l)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fsync_dir(const char *path)
 {
 	char *dir = strdup(path), *slash;
@@ -341,7 +326,7 @@ int dhcp_lease_file_compact(struct dhcp_lease_file *lf, uint64_t now_us)
 		r = -errno;
 		goto out;
 	}
-	r = write_all(fd, buf, len);
+	r = io_write_all(fd, buf, len);
 	if (!r && fsync(fd) < 0)
 		r = -errno;
 	close(fd);
@@ -496,7 +481,7 @@ static int write_queue(struct dhcp_lease_file *lf)
 	 */
 	for (size_t i = 0; i < lf->queue_len; i++)
 		lines += lf->queue[i] == '\n';
-	r = write_all(lf->fd, lf->queue, lf->queue_len);
+	r = io_write_all(lf->fd, lf->queue, lf->queue_len);
 	if (r < 0) {
 		/* Part of the queue may be in the file: only a rewrite is safe now. */
 		lf->need_compact = true;

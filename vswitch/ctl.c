@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 
 #define CTL_TIMEOUT_MS 1000
@@ -175,21 +176,6 @@ static ssize_t ctl_read_all(int fd, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
-static int ctl_write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Turns request text into a reply; every malformed request gets an error reply. */
 static struct json_object *ctl_dispatch(struct ctl *ctl, const char *text)
 {
@@ -251,8 +237,8 @@ void ctl_serve(struct ctl *ctl)
 	}
 	if (reply) {
 		out = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
-		if (ctl_write_all(fd, out, strlen(out)) == 0)
-			(void)ctl_write_all(fd, "\n", 1);
+		if (io_write_all(fd, out, strlen(out)) == 0)
+			(void)io_write_all(fd, "\n", 1);
 		json_object_put(reply);
 	}
 	close(fd);
@@ -287,9 +273,9 @@ int ctl_call(const char *path, const char *cmd, const char *const *args, size_t 
 		goto out;
 	}
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	r = ctl_write_all(fd, text, strlen(text));
+	r = io_write_all(fd, text, strlen(text));
 	if (r == 0)
-		r = ctl_write_all(fd, "\n", 1);
+		r = io_write_all(fd, "\n", 1);
 	if (r < 0)
 		goto out;
 	(void)shutdown(fd, SHUT_WR);
