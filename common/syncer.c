@@ -23,6 +23,7 @@ struct syncer {
 	uint64_t requested; /* highest seq asked for; under lock */
 	uint64_t durable;   /* highest seq synced; under lock */
 	int err;	    /* last sync error (negative errno), 0 if none; under lock */
+	bool busy;	    /* the thread is in fdatasync(); under lock */
 	bool stop;	    /* under lock */
 };
 
@@ -42,9 +43,11 @@ static void *syncer_main(void *arg)
 			break;
 		target = s->requested;
 		fd = s->fd;
+		s->busy = true;
 		pthread_mutex_unlock(&s->lock);
 		r = fdatasync(fd) ? -errno : 0;
 		pthread_mutex_lock(&s->lock);
+		s->busy = false;
 		if (r == 0 && target > s->durable)
 			s->durable = target;
 		else if (r < 0) {
@@ -106,7 +109,9 @@ void syncer_request(struct syncer *s, uint64_t seq)
 	pthread_mutex_lock(&s->lock);
 	if (seq > s->requested) {
 		s->requested = seq;
-		pthread_cond_signal(&s->wake);
+		/* A busy thread looks at 'requested' again when it is done: no wake-up needed. */
+		if (!s->busy)
+			pthread_cond_signal(&s->wake);
 	}
 	pthread_mutex_unlock(&s->lock);
 }

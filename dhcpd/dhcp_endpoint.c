@@ -283,7 +283,12 @@ int dhcp_endpoint_flush(struct port *p, uint64_t now_ms)
 	}
 	if (!ep->syncer)
 		return sync_inline(ep, now_ms);
-	/* A compaction replaces the journal's fd: only while the syncer is idle. */
+	/*
+	 * One sync in flight at a time: what arrives meanwhile stays queued and
+	 * goes out as one write and one sync when it completes (group commit).
+	 */
+	if (ep->in_flight)
+		return 0;
 	r = dhcp_lease_file_write(ep->lf, wall_us(), !ep->in_flight);
 	if (r == -EIO)
 		return 0; /* a compaction is due: it runs once the sync in flight is collected */
@@ -314,6 +319,7 @@ int dhcp_endpoint_synced(struct port *p, uint64_t now_ms)
 {
 	struct dhcp_endpoint *ep = ep_of(p);
 	int64_t durable;
+	int n, r;
 
 	if (!ep->syncer)
 		return 0;
@@ -332,7 +338,14 @@ int dhcp_endpoint_synced(struct port *p, uint64_t now_ms)
 	}
 	if (ep->durable >= ep->written)
 		ep->in_flight = false;
-	return release_durable(ep, now_ms);
+	n = release_durable(ep, now_ms);
+	/* The next group: everything put while this sync ran. */
+	if (!ep->in_flight) {
+		r = dhcp_endpoint_flush(p, now_ms);
+		if (r > 0)
+			n += r;
+	}
+	return n;
 }
 
 /*

@@ -24,7 +24,7 @@
 struct port;
 struct vswitch;
 
-#define DHCP_ENDPOINT_QUEUE_MAX 64   /* ACKs waiting for a sync; a full queue syncs at once */
+#define DHCP_ENDPOINT_QUEUE_MAX 128  /* ACKs waiting for a sync; a full queue syncs at once */
 #define DHCP_ENDPOINT_FRAME_MAX 1522 /* largest reply frame (1500 + Ethernet + tag) */
 
 /*
