@@ -44,10 +44,13 @@ struct dhcp_endpoint {
 	struct dhcp_probe *probe;   /* owned: who uses which address, from the traffic seen */
 	uint64_t written;	    /* journal writes so far (the seq of the newest) */
 	uint64_t durable;	    /* newest write known to be on disk */
-	uint64_t n_syncs;	    /* fsyncs by the endpoint: inline and background */
-	bool in_flight;		    /* a sync was requested and has not been collected */
-	uint64_t n_exhausted;	    /* server's exhaustion count last seen */
-	bool exhausted_logged;	    /* one line per exhaustion episode */
+	uint64_t n_syncs;
+	uint64_t last_frame_ms;
+	/* when the server last handled a frame (monotonic) */ /* fsyncs by the endpoint:
+								  inline and background */
+	bool in_flight;	       /* a sync was requested and has not been collected */
+	uint64_t n_exhausted;  /* server's exhaustion count last seen */
+	bool exhausted_logged; /* one line per exhaustion episode */
 	uint64_t replies_queued, replies_released, replies_dropped;
 };
 
@@ -289,7 +292,12 @@ int dhcp_endpoint_flush(struct port *p, uint64_t now_ms)
 	 */
 	if (ep->in_flight)
 		return 0;
-	r = dhcp_lease_file_write(ep->lf, wall_us(), !ep->in_flight);
+	/*
+	 * A compaction replaces the journal's fd (so only with no sync in
+	 * flight) and stops the loop while it writes every record: under load
+	 * only when urgent; dhcp_endpoint_tick() does it in a quiet moment.
+	 */
+	r = dhcp_lease_file_write(ep->lf, wall_us(), dhcp_lease_file_compact_due(ep->lf, true));
 	if (r == -EIO)
 		return 0; /* a compaction is due: it runs once the sync in flight is collected */
 	if (r < 0) {
@@ -306,6 +314,27 @@ int dhcp_endpoint_flush(struct port *p, uint64_t now_ms)
 	syncer_request(ep->syncer, ep->written);
 	ep->in_flight = true;
 	return 0;
+}
+
+#define EP_QUIET_MS 500 /* no DHCP traffic this long: a good moment for a compaction */
+
+int dhcp_endpoint_tick(struct port *p, uint64_t now_ms)
+{
+	struct dhcp_endpoint *ep = ep_of(p);
+	int r;
+
+	if (!ep->lf || ep->in_flight || now_ms - ep->last_frame_ms < EP_QUIET_MS ||
+	    !dhcp_lease_file_compact_due(ep->lf, false))
+		return 0;
+	r = dhcp_lease_file_compact(ep->lf, wall_us());
+	if (r < 0)
+		return r;
+	if (ep->syncer)
+		syncer_set_fd(ep->syncer, dhcp_lease_file_fd(ep->lf));
+	/* What was queued went into the new journal, which is synced. */
+	tag_untagged(ep, ++ep->written);
+	ep->durable = ep->written;
+	return release_durable(ep, now_ms);
 }
 
 int dhcp_endpoint_sync_fd(const struct port *p)
@@ -399,7 +428,8 @@ static int ep_send(struct port *p, const struct frame *f)
 	 * offloads = 0: the core segments GSO frames and fills partial
 	 * checksums before calling us, so 'f' is a plain frame.
 	 */
-	dhcp_probe_observe(ep->probe, f->data, f->len, mono_ms());
+	ep->last_frame_ms = mono_ms();
+	dhcp_probe_observe(ep->probe, f->data, f->len, ep->last_frame_ms);
 	r = dhcp_server_handle(ep->srv, f->data, f->len, wall_us(), ep->reply, sizeof(ep->reply),
 			       &len);
 	note_exhaustion(ep, r);

@@ -61,6 +61,14 @@ bool dhcp_endpoint_is(const struct port *p);
 int dhcp_endpoint_flush(struct port *p, uint64_t now_ms);
 
 /*
+ * Housekeeping, about once a second: compacts the lease journal when one is
+ * due and the network has had no DHCP traffic for a moment, so that the
+ * rewrite (which stops the loop) does not land in the middle of a burst.
+ * Returns the number of replies released, or -errno (logged).
+ */
+int dhcp_endpoint_tick(struct port *p, uint64_t now_ms);
+
+/*
  * The fd that becomes readable when a sync completes (the syncer's eventfd),
  * or -1 when the endpoint keeps leases in memory only. The daemon watches it
  * and then calls dhcp_endpoint_synced().

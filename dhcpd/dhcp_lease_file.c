@@ -523,14 +523,30 @@ bool dhcp_lease_file_pending(const struct dhcp_lease_file *lf)
 	return lf->n_queued > 0 || lf->need_compact;
 }
 
+/*
+ * A rewrite is due once the journal holds twice the live records (and 1,024
+ * lines), and urgent at eight times: until then it waits for a quiet moment,
+ * since it stops the loop for as long as writing every record takes.
+ */
+static bool compact_due(const struct dhcp_lease_file *lf, size_t factor)
+{
+	size_t limit = lf->n_recs * factor > 512 * factor ? lf->n_recs * factor : 512 * factor;
+
+	return lf->need_compact || lf->n_lines + lf->n_queued > limit;
+}
+
+bool dhcp_lease_file_compact_due(const struct dhcp_lease_file *lf, bool urgent_only)
+{
+	return compact_due(lf, urgent_only ? 8 : 2);
+}
+
 int dhcp_lease_file_write(struct dhcp_lease_file *lf, uint64_t now_us, bool may_compact)
 {
-	size_t limit = lf->n_recs * 2 > 1024 ? lf->n_recs * 2 : 1024;
 	int r;
 
 	if (!dhcp_lease_file_pending(lf))
 		return 0;
-	if (may_compact && (lf->need_compact || lf->n_lines + lf->n_queued > limit)) {
+	if (may_compact && compact_due(lf, 2)) {
 		r = dhcp_lease_file_compact(lf, now_us);
 		return r < 0 ? r : 1;
 	}

@@ -86,6 +86,13 @@ int dhcp_lease_file_sync(struct dhcp_lease_file *lf, uint64_t now_us);
  */
 int dhcp_lease_file_write(struct dhcp_lease_file *lf, uint64_t now_us, bool may_compact);
 
+/*
+ * Whether a compaction is due (the journal holds more than twice the live
+ * records and 1,024 lines, or a write failed), or with 'urgent_only' whether
+ * it can wait no longer (eight times). Callers compact early only when quiet.
+ */
+bool dhcp_lease_file_compact_due(const struct dhcp_lease_file *lf, bool urgent_only);
+
 /* The journal's fd, to sync after dhcp_lease_file_write(); changes on compaction. */
 int dhcp_lease_file_fd(const struct dhcp_lease_file *lf);
 

@@ -36,6 +36,7 @@
 #define KEYS_MAX	   12 /* keys of the largest section ([dhcp]) */
 #define DHCP_RESERVED	   16 /* first addresses of a range never leased (DESIGN.md §4) */
 #define DHCP_RANGE_MIN	   (DHCP_RESERVED + 1)
+#define DHCP_RANGE_MAX	   (65536u + DHCP_RESERVED) /* the server's pool holds 65536 leases */
 #define LEASE_MIN_SECS	   60
 #define FDB_AGING_MIN_SECS 10
 #define FDB_AGING_MAX_SECS 1000000 /* the kernel bridge's ceiling */
@@ -1414,6 +1415,11 @@ static int finish_dhcp(struct ctx *c)
 			"range '%s-%s': %u addresses; a DHCP range needs at least %d (its first %d "
 			"are reserved)",
 			a, b, last - first + 1, DHCP_RANGE_MIN, DHCP_RESERVED);
+	if (last - first + 1 > DHCP_RANGE_MAX)
+		return fail(c, line,
+			    "range '%s-%s': %u addresses; a DHCP range holds at most %u (set a "
+			    "smaller 'range =')",
+			    a, b, last - first + 1, DHCP_RANGE_MAX);
 
 	line = key_line(c, SEC_DHCP, DK_SERVER);
 	if (server < first || server >= first + DHCP_RESERVED || server == net_first(n))

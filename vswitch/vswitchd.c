@@ -555,8 +555,11 @@ static void vsd_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (size_t i = 0; i < d->n_nets; i++)
+	for (size_t i = 0; i < d->n_nets; i++) {
 		switch_age(d->nets[i].sw, now);
+		if (d->nets[i].dhcp)
+			(void)dhcp_endpoint_tick(d->nets[i].dhcp, now);
+	}
 }
 
 /*

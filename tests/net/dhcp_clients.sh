@@ -176,12 +176,17 @@ wait_event "$TMP/c2.log" "^bound ip=$a2 " >/dev/null
 wait_event "$TMP/c3.log" "^(BOUND|REBOOT) ip=$a3 " >/dev/null
 pass "after kill -9 and a restart every client gets its own address back"
 
-# Release.
+# Release. A RELEASE is unicast and unanswered (RFC 2131 §4.4.4): a client
+# that drops its address right after sending it loses the packet if the
+# server's MAC still had to be resolved, so resolve it first.
+for c in c1 c2 c3; do
+	inns $c ping -c 1 -W 1 10.82.0.2 >/dev/null 2>&1 || true # ARP is answered; ICMP is not
+done
 inns c1 dhclient -4 -r -sf "$TMP/hook" -pf "$TMP/dhclient.pid" \
 	-lf "$TMP/dhclient.leases" "$ID-c1" >/dev/null 2>&1
 kill -USR2 "$(cat "$TMP/udhcpc.pid")"
 inns c3 dhcpcd -4 -k "$ID-c3" >/dev/null 2>&1 || true
-for _ in $(seq 50); do
+for _ in $(seq 150); do
 	n=$(ctl "$SOCK" -j leases "$ID" | python3 -c "import json,sys; print(sum(l['state'] == 'released' for l in json.load(sys.stdin)['leases']))")
 	[ "$n" -eq 3 ] && break
 	sleep 0.1

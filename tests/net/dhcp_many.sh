@@ -39,7 +39,7 @@ chmod +x "$TMP/hook"
 # 40 at a time: all 200 in flight at once would only measure the scheduler.
 batch=()
 for i in $(seq $N); do
-	inns m udhcpc -q -n -f -i "mv$i" -s "$TMP/hook" -t 8 -T 1 >/dev/null 2>&1 &
+	inns m udhcpc -q -n -f -i "mv$i" -s "$TMP/hook" -t 20 -T 1 >"$TMP/udhcpc-$i.out" 2>&1 &
 	batch+=($!)
 	if (( i % 40 == 0 )) || [ "$i" -eq $N ]; then
 		wait "${batch[@]}" || true
@@ -48,7 +48,13 @@ for i in $(seq $N); do
 done
 
 got=$(cat "$TMP"/got/* 2>/dev/null | wc -l)
-[ "$got" -eq $N ] || fail "$got of $N clients got an address"
+if [ "$got" -ne $N ]; then
+	for i in $(seq $N); do
+		[ -f "$TMP/got/mv$i" ] || { echo "--- mv$i"; cat "$TMP/udhcpc-$i.out"; }
+	done
+	ctl "$SOCK" leases "$ID" | tail -n 2
+	fail "$got of $N clients got an address"
+fi
 distinct=$(sort -u "$TMP"/got/* | wc -l)
 [ "$distinct" -eq $N ] || fail "only $distinct distinct addresses for $N clients"
 while read -r a; do

@@ -317,6 +317,39 @@ static void test_compaction(void **state)
 	dhcp_lease_file_free(lf);
 }
 
+/* A rewrite is due at twice the live records (1,024 lines at least), urgent at eight times. */
+static void test_compact_due(void **state)
+{
+	struct dhcp_lease_file *lf;
+	struct dhcp_lease l;
+	uint64_t opened;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(dhcp_lease_file_open(&lf, path, 256, T0), 0);
+	opened = dhcp_lease_file_stats(lf)->n_compactions; /* opening rewrites the journal */
+	for (i = 0; i < 8 * 1024 + 1; i++) {
+		l = rec(70, DHCP_LEASE_BOUND, T0 + i * SEC);
+		assert_int_equal(dhcp_lease_file_put(lf, &l), 0);
+		/* write without compacting: what the endpoint does under load */
+		assert_int_equal(dhcp_lease_file_write(lf, T0, false), 0);
+		if (i + 1 == 1024) {
+			assert_false(dhcp_lease_file_compact_due(lf, false));
+		} else if (i + 1 == 1025) {
+			assert_true(dhcp_lease_file_compact_due(lf, false));
+			assert_false(dhcp_lease_file_compact_due(lf, true));
+		}
+	}
+	assert_true(dhcp_lease_file_compact_due(lf, true));
+	assert_int_equal(dhcp_lease_file_stats(lf)->n_compactions, opened);
+	l = rec(70, DHCP_LEASE_BOUND, T0 + i * SEC);
+	assert_int_equal(dhcp_lease_file_put(lf, &l), 0);
+	assert_int_equal(dhcp_lease_file_write(lf, T0, true), 1); /* compacted, durable */
+	assert_false(dhcp_lease_file_compact_due(lf, false));
+	assert_int_equal(file_lines(), 1 + 1);
+	dhcp_lease_file_free(lf);
+}
+
 static void test_records_cap(void **state)
 {
 	struct dhcp_lease_file *lf;
@@ -357,6 +390,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};

@@ -334,6 +334,11 @@ static void test_errors(void **state)
 	expect_err(NET "[port a]\n[port a]\n",
 		   "t.conf:5: duplicate section '[port a]' (first at line 4)");
 	expect_err(NET "[port]\n", "t.conf:4: section '[port]' needs a name: [port NAME]");
+	expect_err(
+		"[network]\nname = big\nsubnet = 10.0.0.0/14\n[dhcp]\nrange = "
+		"10.0.0.0-10.1.255.255\n",
+		"t.conf:5: range '10.0.0.0-10.1.255.255': 131072 addresses; a DHCP range holds at "
+		"most 65552 (set a smaller 'range =')");
 	expect_err(NET "[port host]\n",
 		   "t.conf:4: [port host]: the name 'host' is taken by the host adapter");
 	expect_err(NET "[dhcp x]\n", "t.conf:4: section '[dhcp]' takes no name, got 'x'");
