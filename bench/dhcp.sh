@@ -10,8 +10,9 @@
 # each over a /16 pool. perfdhcp runs single-threaded pinned to CPU 0 and the
 # server to CPU 1, so that on a two-core machine the load generator does not
 # eat the server's core. For each server the offered rate climbs until more
-# than 1% of the DISCOVERs do not end in an ACK; the table shows the best
-# completed 4-way exchanges (DORA) per second below that and the ratio to Kea.
+# than 1% of the DISCOVERs do not end in an ACK (twice in a row); the table
+# shows the best completed 4-way exchanges (DORA) per second below that and
+# the ratio to Kea.
 #
 # Usage: bench/dhcp.sh [SECONDS-PER-STEP]   (build first)
 set -euo pipefail
@@ -55,19 +56,30 @@ veth() { # veth: eth0 in c <-> eth0 in s (10.93.0.1/16)
 	ip -n "$ID-c" link set eth0 up
 }
 
-# sweep NAME IFACE: climbs the rates; prints "best_rate completed_per_s".
+# trial NAME IFACE RATE: one perfdhcp run; prints "discovers_sent acks_received".
+trial() {
+	ip netns exec "$ID-c" taskset -c 0 perfdhcp -4 -g single -l "$2" -r "$3" -R 60000 -p "$STEP" \
+		>"$TMP/$1.$3.out" 2>&1 || true
+	awk '/Statistics for: DISCOVER-OFFER/ {s = 1} /Statistics for: REQUEST-ACK/ {s = 2}
+		/^sent packets:/ && s == 1 {d = $3} /^received packets:/ && s == 2 {a = $3}
+		END {print d + 0, a + 0}' "$TMP/$1.$3.out"
+}
+
+# sweep NAME IFACE: climbs the rates; prints "best_rate completed_per_s". A
+# rate that loses more than 1% is tried once more before the climb stops, for
+# every server alike: this machine's disk and cores are shared, and a single
+# stall should not decide a step.
 sweep() {
 	local name=$1 ifc=$2 best=0 best_done=0
 	for r in $RATES; do
-		ip netns exec "$ID-c" taskset -c 0 perfdhcp -4 -g single -l "$ifc" -r "$r" -R 60000 -p "$STEP" \
-			>"$TMP/$name.$r.out" 2>&1 || true
-		read -r sent acked < <(awk '
-			/Statistics for: DISCOVER-OFFER/ {s = 1} /Statistics for: REQUEST-ACK/ {s = 2}
-			/^sent packets:/ && s == 1 {d = $3} /^received packets:/ && s == 2 {a = $3}
-			END {print d + 0, a + 0}' "$TMP/$name.$r.out")
+		read -r sent acked < <(trial "$name" "$ifc" "$r")
 		[ "$sent" -gt 0 ] || break
-		# completed exchanges / offered exchanges, in per mille
 		if [ $(( acked * 1000 / sent )) -lt 990 ]; then
+			echo "  $name: $r/s offered: $acked of $sent acknowledged (>1% lost), once more" >&2
+			read -r sent acked < <(trial "$name" "$ifc" "$r")
+		fi
+		# completed exchanges / offered exchanges, in per mille
+		if [ "$sent" -eq 0 ] || [ $(( acked * 1000 / sent )) -lt 990 ]; then
 			echo "  $name: $r/s offered: $acked of $sent DISCOVERs acknowledged (>1% lost), stop" >&2
 			break
 		fi

@@ -33,20 +33,22 @@ rm rand.bin
 "$V" convert -f raw -O dynamic disk.raw input.vhd
 cat disk.raw input.vhd >/dev/null
 
-# best SECONDS-OF-BEST-RUN CLEANUP -- COMMAND...: runs COMMAND RUNS times.
+# best OUTPUT COMMAND...: runs COMMAND RUNS times and prints the best time.
+# OUTPUT is the file the command writes (removed before each run, synced after
+# it), or '-' for a command that writes no file.
 best() {
 	local out=$1 b="" t s e
 	shift
 	for ((r = 0; r < runs; r++)); do
-		rm -f "$out"
+		[ "$out" = - ] || rm -f "$out"
 		s=$(date +%s.%N)
 		"$@"
-		[ "$out" = /dev/null ] || sync "$out"
+		[ "$out" = - ] || sync "$out"
 		e=$(date +%s.%N)
 		t=$(echo "$e - $s" | bc)
 		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
 	done
-	rm -f "$out"
+	[ "$out" = - ] || rm -f "$out"
 	printf '%.3f' "$b"
 }
 
@@ -67,7 +69,7 @@ row "convert raw -> dynamic" \
 row "convert dynamic -> raw" \
 	"$(best out.raw "$V" convert -O raw input.vhd out.raw)" \
 	"$(best out.raw qemu-img convert -f vpc -O raw input.vhd out.raw)"
-row "sequential read (dynamic)" "$(best /dev/null seqread_vhd)" "$(best /dev/null seqread_qemu)"
+row "sequential read (dynamic)" "$(best - seqread_vhd)" "$(best - seqread_qemu)"
 
 echo "VHD benchmark: ${size_mb} MiB images, best of $runs, $(qemu-img --version | head -1)"
 echo "| operation                  | vhd (s)  | qemu (s) | ratio |"
