@@ -81,6 +81,7 @@ enum {
 	DK_RENEW,
 	DK_REBIND,
 	DK_RESERVE,
+	DK_ROUTE,
 	DK_N
 };
 enum { XK_UPLINK, XK_FORWARD, XK_DNS_PROXY, XK_N };
@@ -818,6 +819,38 @@ static int dhcp_reserve(struct ctx *c, void *obj, const char *key, const char *v
 	return 0;
 }
 
+/* "DEST/PREFIX GATEWAY": a classless static route handed out as option 121 (RFC 3442). */
+static int dhcp_route(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_net *n = obj;
+	struct profile_route *rt;
+	char buf[128], q[QUOTE_BUF];
+	char *w[2], *slash;
+	uint64_t len;
+	size_t nw;
+
+	if (n->n_routes == PROFILE_ROUTES_MAX)
+		return bad(c, key, value, "too many routes (limit %d)", PROFILE_ROUTES_MAX);
+	rt = &n->routes[n->n_routes];
+	nw = split_words(value, buf, sizeof(buf), w, 2);
+	if (strlen(value) >= sizeof(buf) || nw != 2 || !(slash = strchr(w[0], '/')))
+		return bad(c, key, value,
+			   "expected DESTINATION/PREFIX GATEWAY, e.g. 10.1.0.0/16 192.168.131.1");
+	*slash = '\0';
+	if (!parse_ip(w[0], &rt->dest_be))
+		return bad(c, key, value, "'%s' is not an IPv4 address", quote(&q, w[0]));
+	if (!parse_u64(slash + 1, 32, &len))
+		return bad(c, key, value, "prefix length must be 0-32");
+	if (ntohl(rt->dest_be) & ~prefix_mask((unsigned)len))
+		return bad(c, key, value, "host bits are set in the destination");
+	if (!parse_ip(w[1], &rt->gateway_be))
+		return bad(c, key, value, "'%s' is not an IPv4 address", quote(&q, w[1]));
+	rt->prefix_len = (uint8_t)len;
+	rt->line = c->line;
+	n->n_routes++;
+	return 0;
+}
+
 /* [nat] */
 
 static int nat_uplink(struct ctx *c, void *obj, const char *key, const char *value)
@@ -1007,6 +1040,7 @@ static const struct key dhcp_keys[DK_N] = {
 	[DK_RENEW] = { "renewal-time", false, dhcp_renew },
 	[DK_REBIND] = { "rebinding-time", false, dhcp_rebind },
 	[DK_RESERVE] = { "reserve", true, dhcp_reserve },
+	[DK_ROUTE] = { "route", true, dhcp_route },
 };
 
 static const struct key nat_keys[XK_N] = {
@@ -1459,6 +1493,12 @@ static int finish_dhcp(struct ctx *c)
 				    profile_ip_str(htonl(first + DHCP_RESERVED), b),
 				    profile_ip_str(n->dhcp_last_be, sub), DHCP_RESERVED);
 	}
+	/* RFC 3442: a next hop the client cannot reach directly is no route at all. */
+	for (size_t i = 0; i < n->n_routes; i++)
+		if (!in_subnet(n, n->routes[i].gateway_be))
+			return fail(c, n->routes[i].line,
+				    "route gateway '%s': must be inside subnet %s",
+				    profile_ip_str(n->routes[i].gateway_be, a), subnet_str(n, sub));
 	return 0;
 }
 

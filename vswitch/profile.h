@@ -19,6 +19,7 @@
 #define PROFILE_PORTS_MAX    64	 /* [port] sections per profile */
 #define PROFILE_RESERVES_MAX 256 /* reserve = lines per profile */
 #define PROFILE_FORWARDS_MAX 64	 /* forward = lines per profile */
+#define PROFILE_ROUTES_MAX   16	 /* route = lines per [dhcp] (option 121) */
 #define PROFILE_VMS_MAX	     32	 /* [vm] sections per profile */
 #define PROFILE_DISKS_MAX    8	 /* disk = lines per [vm] */
 #define PROFILE_ADDRS_MAX    4	 /* dns = / wins = list items */
@@ -49,6 +50,13 @@ struct profile_reserve {
 	uint8_t mac[6];
 	uint32_t addr_be;  /* inside the range, outside its reserved first 16 */
 	char hostname[64]; /* optional, "" if absent */
+	unsigned line;
+};
+
+struct profile_route {
+	uint32_t dest_be;    /* destination network, host bits zero */
+	uint8_t prefix_len;  /* 0..32 */
+	uint32_t gateway_be; /* next hop */
 	unsigned line;
 };
 
@@ -100,6 +108,8 @@ struct profile_net {
 	unsigned rebind_secs; /* default lease*7/8 */
 	struct profile_reserve reserves[PROFILE_RESERVES_MAX];
 	size_t n_reserves;
+	struct profile_route routes[PROFILE_ROUTES_MAX]; /* classless static routes, option 121 */
+	size_t n_routes;
 
 	bool has_nat;		  /* [nat] present */
 	char uplink[IF_NAMESIZE]; /* "auto" = the default route's interface */

@@ -232,6 +232,14 @@ static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
 		dc.reserves = res;
 		dc.n_reserves = c->n_reserves;
 	}
+	struct dhcp_route routes[PROFILE_ROUTES_MAX];
+
+	for (size_t i = 0; i < c->n_routes; i++)
+		routes[i] = (struct dhcp_route){ .dest_be = c->routes[i].dest_be,
+						 .prefix_len = c->routes[i].prefix_len,
+						 .gateway_be = c->routes[i].gateway_be };
+	dc.routes = routes;
+	dc.n_routes = c->n_routes;
 	vsd_dhcp_mac(c->name, dc.server_mac);
 	if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST) {
 		r = log_error_errno(-errno, "state folder '%s'", d->state_dir);

@@ -29,6 +29,7 @@ domain = lab.test
 lease-time = 60
 renewal-time = 3
 rebinding-time = 50
+route = 10.99.0.0/16 10.82.0.1
 # Fixed MACs, as VMs have: the taps are re-created when vswitchd restarts.
 [port c1]
 netns = $ID-c1
@@ -75,7 +76,7 @@ if [ -n "$reason" ]; then # dhclient and dhcpcd
 		ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" ;;
 	esac
 else # udhcpc: $1 is the event
-	echo "$1 ip=$ip router=$router dns=$dns domain=$domain" >>"$log"
+	echo "$1 ip=$ip router=$router dns=$dns domain=$domain routes=$staticroutes" >>"$log"
 	[ "$1" = bound ] && ip addr replace "$ip/$mask" dev "$interface"
 fi
 exit 0
@@ -113,7 +114,7 @@ start_clients() {
 inns c1 dhclient -4 -d -v -sf "$TMP/hook" \
 	-pf "$TMP/dhclient.pid" -lf "$TMP/dhclient.leases" "$ID-c1" >"$TMP/dhclient.out" 2>&1 &
 # udhcpc in c2, sending a hostname.
-inns c2 udhcpc -f -i "$ID-c2" -s "$TMP/hook" -x hostname:guest2 -p "$TMP/udhcpc.pid" \
+inns c2 udhcpc -f -i "$ID-c2" -s "$TMP/hook" -x hostname:guest2 -O staticroutes -p "$TMP/udhcpc.pid" \
 	-t 10 -T 1 >"$TMP/udhcpc.out" 2>&1 &
 # dhcpcd in c3 (it sets the address itself), no IPv4LL, no ARP probe.
 inns c3 dhcpcd -4 -B -L -A -c "$TMP/hook" \
@@ -144,6 +145,12 @@ for a in sys.argv[2:]:
 assert leases[sys.argv[3]]["hostname"] == "guest2", leases[sys.argv[3]]
 PY
 pass "vswitchctl leases lists the three bindings"
+
+# Option 121 (RFC 3442): udhcpc reports it, dhcpcd installs it.
+grep -q "routes=10.99.0.0/16 10.82.0.1" <<<"$l2" || fail "udhcpc got no classless route: $l2"
+inns c3 ip route show 10.99.0.0/16 | grep "via 10.82.0.1" >/dev/null ||
+	fail "dhcpcd installed no route to 10.99.0.0/16: $(inns c3 ip route)"
+pass "the classless static route reaches udhcpc and dhcpcd"
 
 # Renewals: dhclient and dhcpcd on their own (T1 = 3 s); udhcpc when told.
 wait_event "$TMP/c1.log" "^RENEW ip=$a1 " >/dev/null

@@ -170,6 +170,8 @@ static void test_full(void **state)
 				   "rebinding-time = 3600\n"
 				   "reserve = 52:54:00:12:34:56 10.20.1.40 web1\n"
 				   "reserve = 52:54:00:AB:cd:ef 10.20.1.41\n"
+				   "route = 10.99.0.0/16 10.20.0.254\n"
+				   "route = 0.0.0.0/0 10.20.0.253\n"
 				   "[nat]\n"
 				   "uplink = eth0\n"
 				   "forward = tcp 8080 10.20.1.40:80\n"
@@ -212,6 +214,11 @@ static void test_full(void **state)
 	assert_int_equal(n->n_wins, 1);
 	assert_int_equal(n->wins_be[0], ip("10.20.0.3"));
 	assert_string_equal(n->domain, "lab.example.org");
+	assert_int_equal(n->n_routes, 2);
+	assert_int_equal(n->routes[0].dest_be, ip("10.99.0.0"));
+	assert_int_equal(n->routes[0].prefix_len, 16);
+	assert_int_equal(n->routes[0].gateway_be, ip("10.20.0.254"));
+	assert_int_equal(n->routes[1].prefix_len, 0);
 	assert_int_equal(n->lease_secs, 172800);
 	assert_int_equal(n->renew_secs, 90);
 	assert_int_equal(n->rebind_secs, 3600);
@@ -229,7 +236,7 @@ static void test_full(void **state)
 	assert_int_equal(n->forwards[0].host_port, 8080);
 	assert_int_equal(n->forwards[0].guest_be, ip("10.20.1.40"));
 	assert_int_equal(n->forwards[0].guest_port, 80);
-	assert_int_equal(n->forwards[0].line, 26);
+	assert_int_equal(n->forwards[0].line, 28);
 	assert_int_equal(n->forwards[1].proto, IPPROTO_UDP);
 	assert_int_equal(n->forwards[1].guest_port, 53);
 	assert_false(n->dns_proxy);
@@ -240,7 +247,7 @@ static void test_full(void **state)
 	assert_string_equal(n->ports[0].netns, "guest1");
 	assert_true(n->ports[0].has_mac);
 	assert_memory_equal(n->ports[0].mac, "\x52\x54\x00\x12\x34\x56", 6);
-	assert_int_equal(n->ports[0].line, 29);
+	assert_int_equal(n->ports[0].line, 31);
 	assert_int_equal(n->ports[1].type, PROFILE_PORT_NETDEV);
 	assert_string_equal(n->ports[1].ifname, "eth1");
 	assert_int_equal(n->n_vms, 1);
@@ -250,7 +257,7 @@ static void test_full(void **state)
 	assert_string_equal(n->vms[0].disks[0], "images/base.vhd");
 	assert_string_equal(n->vms[0].disks[1], "/srv/data disk.vhd");
 	assert_int_equal(n->vms[0].disk_mode, PROFILE_DISK_DIFFERENCING);
-	assert_int_equal(n->vms[0].line, 37);
+	assert_int_equal(n->vms[0].line, 39);
 	profile_free(n);
 }
 
@@ -334,6 +341,14 @@ static void test_errors(void **state)
 	expect_err(NET "[port a]\n[port a]\n",
 		   "t.conf:5: duplicate section '[port a]' (first at line 4)");
 	expect_err(NET "[port]\n", "t.conf:4: section '[port]' needs a name: [port NAME]");
+	expect_err(NET "[dhcp]\nroute = 10.1.0.0/16\n",
+		   "t.conf:5: route '10.1.0.0/16': expected DESTINATION/PREFIX GATEWAY, e.g. "
+		   "10.1.0.0/16 192.168.131.1");
+	expect_err(NET "[dhcp]\nroute = 10.1.0.1/16 192.168.131.1\n",
+		   "t.conf:5: route '10.1.0.1/16 192.168.131.1': host bits are set in the "
+		   "destination");
+	expect_err(NET "[dhcp]\nroute = 10.1.0.0/16 10.9.9.9\n",
+		   "t.conf:5: route gateway '10.9.9.9': must be inside subnet 192.168.131.0/24");
 	expect_err(
 		"[network]\nname = big\nsubnet = 10.0.0.0/14\n[dhcp]\nrange = "
 		"10.0.0.0-10.1.255.255\n",
