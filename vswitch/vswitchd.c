@@ -195,6 +195,7 @@ static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
 {
 	const struct profile_net *c = n->conf;
 	struct dhcp_reservation *res = NULL;
+	struct dhcp_route routes[PROFILE_ROUTES_MAX];
 	struct dhcp_server_conf dc = {
 		.first_be = c->dhcp_first_be,
 		.last_be = c->dhcp_last_be,
@@ -232,8 +233,6 @@ static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
 		dc.reserves = res;
 		dc.n_reserves = c->n_reserves;
 	}
-	struct dhcp_route routes[PROFILE_ROUTES_MAX];
-
 	for (size_t i = 0; i < c->n_routes; i++)
 		routes[i] = (struct dhcp_route){ .dest_be = c->routes[i].dest_be,
 						 .prefix_len = c->routes[i].prefix_len,
