@@ -85,8 +85,20 @@ static void vsd_port_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)revents;
 	r = switch_poll_port(vp->net->sw, vp->port, VSD_POLL_BUDGET, now_ms());
-	if (r >= 0 || r == -EINTR || r == -ENOBUFS || r == -ENOMEM)
+	if (r >= 0)
 		return;
+	/*
+	 * Counted as rx-error by the core and survived: a malformed or oversized
+	 * frame, memory pressure, or a link that went down and may come back
+	 * (a packet socket reports that once).
+	 */
+	if (r == -EINTR || r == -ENOBUFS || r == -ENOMEM || r == -EBADMSG || r == -EMSGSIZE ||
+	    r == -ENETDOWN) {
+		if (log_ratelimit(&vp->log_rl, now_ms()))
+			log_warn_errno(r, "port '%s' of network '%s': receive error",
+				       vp->port->name, vp->net->conf->name);
+		return;
+	}
 	/* The device is gone or broken: polling it again would spin the loop. */
 	ev_io_stop(loop, w);
 	log_error_errno(

@@ -153,6 +153,13 @@ expect_err 1 "type" add-port "$ID-a" g7 type=bogus
 expect_err 2 "unknown command 'bogus'" bogus
 pass "vswitchctl reports errors in one line"
 
+# A netdev port survives its link going down and up again.
+inns h ip link set "$ID-vu" down
+sleep 0.5
+inns h ip link set "$ID-vu" up
+ping_ok g1 10.77.0.15 || ping_ok g1 10.77.0.15 || fail "netdev port dead after a link flap"
+pass "the netdev port survives a link flap"
+
 # SIGTERM removes every interface the daemon made; the veth stays.
 stop_daemon "$PID"
 [ "$(links h)" = "$h_links_before" ] || fail "interfaces left in host ns: $(links h)"
