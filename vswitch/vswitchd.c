@@ -455,6 +455,14 @@ static struct json_object *vsd_cmd_add_port(struct vsd *d, struct vsd_net *n, co
 		return ctl_error("%s", err);
 	if (switch_find_port(n->sw, pp.name))
 		return ctl_error("network '%s' already has a port '%s'", n->conf->name, pp.name);
+	/* The kernel refuses a second tap of one name, but not a second packet socket. */
+	for (size_t i = 0; i < d->n_nets; i++)
+		for (size_t j = 0; j < d->nets[i].n_ports; j++)
+			if (!strcmp(d->nets[i].ports[j]->port->ifname, pp.ifname))
+				return ctl_error(
+					"interface '%s' is already port '%s' of network '%s'",
+					pp.ifname, d->nets[i].ports[j]->port->name,
+					d->nets[i].conf->name);
 	vsd_port_conf(n, &pp, &pc);
 	r = vsd_port_add(d, n, vsd_port_ctor(pp.type), &pc, false);
 	if (r < 0)

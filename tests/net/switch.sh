@@ -150,6 +150,8 @@ expect_err 1 "has no port 'nosuch'" del-port "$ID-a" nosuch
 expect_err 1 "network name missing" ports
 expect_err 1 "already has a port 'g1'" add-port "$ID-a" g1
 expect_err 1 "type" add-port "$ID-a" g7 type=bogus
+expect_err 1 "interface '$ID-vu' is already port 'up' of network '$ID-a'" \
+	add-port "$ID-b" up2 type=netdev interface="$ID-vu"
 expect_err 2 "unknown command 'bogus'" bogus
 pass "vswitchctl reports errors in one line"
 
