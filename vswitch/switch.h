@@ -32,6 +32,7 @@ int switch_new(struct vswitch **ret, const struct switch_conf *conf);
 /* Frees the switch; its ports must have been removed. Accepts NULL. */
 void switch_free(struct vswitch *sw);
 
+/* The network's name (owned by the switch) and its L3 MTU. */
 const char *switch_name(const struct vswitch *sw);
 unsigned switch_mtu(const struct vswitch *sw);
 
