@@ -52,6 +52,8 @@ struct port *switch_find_port(const struct vswitch *sw, const char *name);
 /* Calls 'fn' for each attached port in attach order. */
 void switch_foreach_port(const struct vswitch *sw, void (*fn)(struct port *p, void *arg),
 			 void *arg);
+
+/* Number of attached ports. */
 size_t switch_n_ports(const struct vswitch *sw);
 
 /*
@@ -78,9 +80,11 @@ struct switch_fdb_entry {
 	uint64_t age_ms;	 /* since the MAC was last seen */
 };
 
-/* Calls 'fn' for every learned MAC. */
+/* Calls 'fn' for every learned MAC ('e' borrowed for the call), ages taken at 'now_ms'. */
 void switch_foreach_fdb(const struct vswitch *sw, uint64_t now_ms,
 			void (*fn)(const struct switch_fdb_entry *e, void *arg), void *arg);
+
+/* Number of learned MACs. */
 size_t switch_fdb_count(const struct vswitch *sw);
 
 #endif
