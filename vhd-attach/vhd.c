@@ -891,25 +891,45 @@ int vhd_pread(struct vhd *v, void *buf, size_t len, uint64_t off)
 	return chain_read(v, buf, len, off);
 }
 
-int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *ret_len)
+/*
+ * The start both status queries share: checks the range against the disk
+ * and cuts it to the part inside one block, which is block 'ret_blk' from
+ * byte 'ret_in' for '*ret_n' bytes. Returns 0; 1 for a fixed image, where
+ * every byte is stored and '*ret_n' is the whole (clamped) range; -EINVAL
+ * for an empty range or one starting past the end.
+ */
+static int status_slice(const struct vhd *v, uint64_t off, uint64_t len, uint64_t *ret_n,
+			uint32_t *ret_blk, uint32_t *ret_in)
 {
-	uint32_t bs;
-	uint64_t n;
-	uint32_t blk;
+	uint32_t bs, in;
 
 	if (off >= v->size || len == 0)
 		return -EINVAL;
 	if (len > v->size - off)
 		len = v->size - off;
 	if (v->footer.type == VHD_TYPE_FIXED) {
-		*ret_len = len;
+		*ret_n = len;
 		return 1;
 	}
 	bs = v->header.block_size;
-	blk = (uint32_t)(off / bs);
-	n = bs - off % bs;
-	if (n > len)
-		n = len;
+	in = (uint32_t)(off % bs);
+	*ret_blk = (uint32_t)(off / bs);
+	*ret_in = in;
+	*ret_n = bs - in < len ? bs - in : len;
+	return 0;
+}
+
+int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *ret_len)
+{
+	uint32_t blk, in;
+	uint64_t n;
+	int r = status_slice(v, off, len, &n, &blk, &in);
+
+	if (r != 0) {
+		if (r == 1)
+			*ret_len = n;
+		return r;
+	}
 	if (v->bat[blk] != VHD_BAT_UNUSED) {
 		*ret_len = n;
 		return 1;
@@ -919,8 +939,8 @@ int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *ret_le
 			return -ENOLINK;
 		if (off < v->parent->size) {
 			uint64_t pn;
-			int r = vhd_block_status(v->parent, off, n, &pn);
 
+			r = vhd_block_status(v->parent, off, n, &pn);
 			if (r < 0)
 				return r;
 			*ret_len = pn;
@@ -933,23 +953,17 @@ int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *ret_le
 
 int vhd_layer_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *ret_len)
 {
-	uint32_t bs, blk, in, s, end, run;
-	uint64_t n;
+	uint32_t blk, in, s, end, run;
+	uint64_t n, slice;
 	bool set;
-	int r;
+	int r = status_slice(v, off, len, &slice, &blk, &in);
 
-	if (off >= v->size || len == 0)
-		return -EINVAL;
-	if (len > v->size - off)
-		len = v->size - off;
-	if (v->footer.type == VHD_TYPE_FIXED) {
-		*ret_len = len;
-		return 1;
+	if (r != 0) {
+		if (r == 1)
+			*ret_len = slice;
+		return r;
 	}
-	bs = v->header.block_size;
-	blk = (uint32_t)(off / bs);
-	in = (uint32_t)(off % bs);
-	n = bs - in < len ? bs - in : len;
+	n = slice;
 	if (v->bat[blk] == VHD_BAT_UNUSED) {
 		*ret_len = n;
 		return 0;
@@ -960,10 +974,9 @@ int vhd_layer_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *ret_le
 	s = in / VHD_SECTOR;
 	end = (uint32_t)((in + n + VHD_SECTOR - 1) / VHD_SECTOR);
 	run = bit_run(v->bm, s, end, &set);
+	/* the run ends on a sector boundary; the answer stops where the slice does */
 	n = (uint64_t)(s + run) * VHD_SECTOR - in;
-	if (n > len)
-		n = len;
-	*ret_len = n;
+	*ret_len = n < slice ? n : slice;
 	return set;
 }
 
