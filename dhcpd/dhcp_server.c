@@ -485,13 +485,45 @@ static size_t put_eth(const struct dhcp_server *s, const struct rx *rx, uint8_t 
 	return 14;
 }
 
-/* Fills the IPv4 and UDP headers in front of 'dhcp_len' bytes of message at 'ip' + 28. */
-static void put_ip_udp(struct dhcp_server *s, uint8_t *ip, uint32_t dst_be, uint16_t dport,
-		       size_t dhcp_len)
+/* The UDP checksum of the datagram at 'udp' (0 -> 0xffff not applied). */
+static uint16_t udp_sum(const uint8_t *ip, const uint8_t *udp, uint16_t ulen)
+{
+	uint32_t acc = csum_add(0, ip + 12, 8);
+
+	acc += IP_UDP + ulen;
+	return csum_fold(csum_add(acc, udp, ulen));
+}
+
+/*
+ * Fills the IPv4 and UDP headers in front of 'dhcp_len' bytes of message at
+ * 'ip' + 28, of which 'room' may be used; returns the message length sent.
+ *
+ * A checksum that computes to 0 goes out as 0xffff (RFC 768), and busybox
+ * udhcpc compares without that rule, so it drops such a reply. The content
+ * of an OFFER is the same on every retry of a client's DISCOVER, so that
+ * client would never get an address (one client in 65536). One pad octet
+ * after the end option (RFC 2131 §3 allows it) changes the sum instead.
+ */
+static size_t put_ip_udp(struct dhcp_server *s, uint8_t *ip, uint32_t dst_be, uint16_t dport,
+			 size_t dhcp_len, size_t room)
 {
 	uint8_t *udp = ip + 20;
-	uint16_t ulen = (uint16_t)(8 + dhcp_len), sum;
-	uint32_t acc;
+	uint16_t ulen, sum;
+
+	for (;;) {
+		ulen = (uint16_t)(8 + dhcp_len);
+		put_be16(udp, PORT_SERVER);
+		put_be16(udp + 2, dport);
+		put_be16(udp + 4, ulen);
+		put_be16(udp + 6, 0);
+		memcpy(ip + 12, &s->server_be, 4);
+		memcpy(ip + 16, &dst_be, 4);
+		sum = udp_sum(ip, udp, ulen);
+		if (sum || dhcp_len >= room)
+			break;
+		udp[8 + dhcp_len++] = 0; /* DHCP_OPT_PAD */
+	}
+	put_be16(udp + 6, sum ? sum : 0xffff);
 
 	ip[0] = 0x45;
 	ip[1] = 0x10; /* DSCP low delay, as BSD-derived servers mark DHCP */
@@ -501,19 +533,8 @@ static void put_ip_udp(struct dhcp_server *s, uint8_t *ip, uint32_t dst_be, uint
 	ip[8] = 64;
 	ip[9] = IP_UDP;
 	put_be16(ip + 10, 0);
-	memcpy(ip + 12, &s->server_be, 4);
-	memcpy(ip + 16, &dst_be, 4);
 	put_be16(ip + 10, csum_fold(csum_add(0, ip, 20)));
-
-	put_be16(udp, PORT_SERVER);
-	put_be16(udp + 2, dport);
-	put_be16(udp + 4, ulen);
-	put_be16(udp + 6, 0);
-	acc = csum_add(0, ip + 12, 8);
-	acc += IP_UDP + ulen;
-	acc = csum_add(acc, udp, ulen);
-	sum = csum_fold(acc);
-	put_be16(udp + 6, sum ? sum : 0xffff); /* RFC 768: 0 means "no checksum" */
+	return dhcp_len;
 }
 
 static int send_answer(struct dhcp_server *s, const struct rx *rx, const struct answer *a)
@@ -575,7 +596,7 @@ static int send_answer(struct dhcp_server *s, const struct rx *rx, const struct 
 	write_options(s, rx, a, &b);
 	n = dhcp_build_finish(&b);
 	(void)put_eth(s, rx, rx->reply, l2_dst, ETH_P_IPV4);
-	put_ip_udp(s, rx->reply + l2_len, ip_dst_be, dport, n);
+	n = put_ip_udp(s, rx->reply + l2_len, ip_dst_be, dport, n, max);
 	*rx->ret_len = l2_len + IPUDP_LEN + n;
 	s->stats.tx[a->type]++;
 	return a->type;
@@ -810,10 +831,7 @@ static int on_dhcp(struct dhcp_server *s, struct rx *rx, struct cur udp_payload)
 /* UDP checksum over the pseudo header and 'udp' (RFC 768); true if it verifies. */
 static bool udp_csum_ok(const uint8_t *ip, const uint8_t *udp, uint16_t ulen)
 {
-	uint32_t acc = csum_add(0, ip + 12, 8);
-
-	acc += IP_UDP + ulen;
-	return csum_fold(csum_add(acc, udp, ulen)) == 0;
+	return udp_sum(ip, udp, ulen) == 0;
 }
 
 static int on_ipv4(struct dhcp_server *s, struct rx *rx, struct cur c)
