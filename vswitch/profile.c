@@ -84,7 +84,7 @@ enum {
 	DK_ROUTE,
 	DK_N
 };
-enum { XK_UPLINK, XK_FORWARD, XK_DNS_PROXY, XK_N };
+enum { XK_UPLINK, XK_FORWARD, XK_DNS_PROXY, XK_RESOLV_CONF, XK_N };
 enum { PK_TYPE, PK_INTERFACE, PK_NETNS, PK_MAC, PK_N };
 enum { VK_PORT, VK_DISK, VK_DISK_MODE, VK_N };
 _Static_assert(NK_N <= KEYS_MAX && HK_N <= KEYS_MAX && DK_N <= KEYS_MAX && XK_N <= KEYS_MAX &&
@@ -922,6 +922,17 @@ static int nat_dns_proxy(struct ctx *c, void *obj, const char *key, const char *
 	return 0;
 }
 
+static int nat_resolv_conf(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_net *n = obj;
+
+	if (value[0] != '/' || strlen(value) >= sizeof(n->resolv_conf))
+		return bad(c, key, value, "must be an absolute path of at most %zu characters",
+			   sizeof(n->resolv_conf) - 1);
+	copy_str(n->resolv_conf, sizeof(n->resolv_conf), value);
+	return 0;
+}
+
 /* [port NAME], also the keys of vswitchctl add-port */
 
 static int port_type(struct ctx *c, void *obj, const char *key, const char *value)
@@ -1047,6 +1058,7 @@ static const struct key nat_keys[XK_N] = {
 	[XK_UPLINK] = { "uplink", false, nat_uplink },
 	[XK_FORWARD] = { "forward", true, nat_forward },
 	[XK_DNS_PROXY] = { "dns-proxy", false, nat_dns_proxy },
+	[XK_RESOLV_CONF] = { "resolv-conf", false, nat_resolv_conf },
 };
 
 static const struct key port_keys[PK_N] = {
@@ -1511,6 +1523,8 @@ static int finish_nat(struct ctx *c)
 		copy_str(n->uplink, sizeof(n->uplink), "auto");
 	if (!c->keys[SEC_NAT][XK_DNS_PROXY])
 		n->dns_proxy = true;
+	if (!c->keys[SEC_NAT][XK_RESOLV_CONF])
+		copy_str(n->resolv_conf, sizeof(n->resolv_conf), "/etc/resolv.conf");
 	if (!n->has_nat)
 		return 0;
 	/* Guests reach the internet through the host adapter's address: NAT needs one. */

@@ -115,7 +115,8 @@ struct profile_net {
 	char uplink[IF_NAMESIZE]; /* "auto" = the default route's interface */
 	struct profile_forward forwards[PROFILE_FORWARDS_MAX];
 	size_t n_forwards;
-	bool dns_proxy; /* default yes */
+	bool dns_proxy;	       /* default yes */
+	char resolv_conf[256]; /* the proxy's upstream resolvers; default /etc/resolv.conf */
 
 	struct profile_port ports[PROFILE_PORTS_MAX];
 	size_t n_ports;

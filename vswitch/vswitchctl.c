@@ -92,7 +92,7 @@ static const char *human_bytes(long long n, char *buf, size_t cap)
 static void print_networks(struct json_object *reply)
 {
 	struct table t = { .n_cols = 8 };
-	struct json_object *a;
+	struct json_object *a, *ics, *conflicts;
 
 	table_row(&t, (const char *[]){ "NETWORK", "SUBNET", "MTU", "PORTS", "MACS", "HOST ADAPTER",
 					"DHCP", "NAT" });
@@ -100,17 +100,31 @@ static void print_networks(struct json_object *reply)
 		return;
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		struct json_object *n = json_object_array_get_idx(a, i);
-		char host[64];
+		char host[64], nat[32];
 		const char *addr = jstr(n, "host_address");
 
 		snprintf(host, sizeof(host), "%s%s%s%s", jstr(n, "host") ? jstr(n, "host") : "-",
 			 addr ? " (" : "", addr ? addr : "", addr ? ")" : "");
+		if (json_object_object_get_ex(n, "ics", &ics))
+			snprintf(nat, sizeof(nat), "via %s", jstr(ics, "uplink"));
+		else
+			snprintf(nat, sizeof(nat), "%s", jint(n, "nat") ? "on" : "off");
 		table_row(&t, (const char *[]){ jstr(n, "name"), jstr(n, "subnet"), jstr(n, "mtu"),
 						jstr(n, "ports"), jstr(n, "macs"), host,
-						jint(n, "dhcp") ? "on" : "off",
-						jint(n, "nat") ? "on" : "off" });
+						jint(n, "dhcp") ? "on" : "off", nat });
 	}
 	table_print(&t);
+	/* Conflicts under the table: a line each, as the daemon logged them at start. */
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *n = json_object_array_get_idx(a, i);
+
+		if (!json_object_object_get_ex(n, "ics", &ics) ||
+		    !json_object_object_get_ex(ics, "conflicts", &conflicts))
+			continue;
+		for (size_t j = 0; j < json_object_array_length(conflicts); j++)
+			printf("%s: conflict: %s\n", jstr(n, "name"),
+			       json_object_get_string(json_object_array_get_idx(conflicts, j)));
+	}
 }
 
 /* "runt=3 tx-error=1", or "0". */

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "dhcpd/dhcp_endpoint.h"
 #include "dhcpd/dhcp_msg.h"
+#include "nat/nat.h"
 #include "tap/netdev.h"
 #include "tap/tap.h"
 #include "vswitch/ctl.h"
@@ -55,6 +56,7 @@ struct vsd_net {
 	size_t n_ports;
 	struct port *dhcp; /* the DHCP endpoint among 'ports', or NULL */
 	ev_io dhcp_sync;   /* the endpoint's lease syncer completing */
+	struct nat *nat;   /* Internet Connection Sharing, or NULL */
 };
 
 struct vsd {
@@ -311,6 +313,29 @@ static void vsd_port_conf(const struct vsd_net *n, const struct profile_port *pp
 	};
 }
 
+/* Shares the uplink with the network (the host adapter is up by now). 0 or -errno (logged). */
+static int vsd_nat_start(struct vsd_net *n)
+{
+	const struct profile_net *c = n->conf;
+	struct nat_forward fw[PROFILE_FORWARDS_MAX];
+	struct nat_conf nc = {
+		.network = c->name,
+		.subnet_be = c->subnet_be,
+		.prefix_len = c->prefix_len,
+		.host_ifname = c->host_ifname,
+		.uplink = c->uplink,
+		.forwards = fw,
+		.n_forwards = c->n_forwards,
+	};
+
+	for (size_t i = 0; i < c->n_forwards; i++)
+		fw[i] = (struct nat_forward){ .proto = c->forwards[i].proto,
+					      .host_port = c->forwards[i].host_port,
+					      .guest_be = c->forwards[i].guest_be,
+					      .guest_port = c->forwards[i].guest_port };
+	return nat_new(&n->nat, &nc);
+}
+
 static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *conf)
 {
 	struct switch_conf sc = {
@@ -350,6 +375,11 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 		if (r < 0)
 			return r;
 	}
+	if (conf->has_nat) {
+		r = vsd_nat_start(n);
+		if (r < 0)
+			return r;
+	}
 	log_info("network '%s': %s/%u, %zu ports", conf->name, profile_ip_str(conf->subnet_be, ip),
 		 conf->prefix_len, n->n_ports);
 	return 0;
@@ -357,6 +387,8 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 
 static void vsd_net_stop(struct vsd *d, struct vsd_net *n)
 {
+	nat_free(n->nat);
+	n->nat = NULL;
 	while (n->n_ports)
 		vsd_port_remove(d, n, n->n_ports - 1);
 	switch_free(n->sw);
@@ -372,6 +404,27 @@ static struct vsd_net *vsd_find_net(struct vsd *d, const char *name)
 }
 
 /* ---- control requests ---------------------------------------------------- */
+
+/* The ICS state of a network, conflicts listed afresh (another firewall may have come since). */
+static struct json_object *vsd_nat_summary(const struct vsd_net *n)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	if (!o || !a) {
+		json_object_put(o);
+		json_object_put(a);
+		return NULL;
+	}
+	(void)nat_refresh_conflicts(n->nat);
+	for (size_t i = 0; i < nat_n_conflicts(n->nat); i++)
+		json_object_array_add(a, json_object_new_string(nat_conflict(n->nat, i)));
+	json_object_object_add(o, "uplink", json_object_new_string(nat_uplink(n->nat)));
+	json_object_object_add(o, "table", json_object_new_string(nat_table(n->nat)));
+	json_object_object_add(o, "table_owned", json_object_new_boolean(nat_table_owned(n->nat)));
+	json_object_object_add(o, "forwards", json_object_new_int64((int64_t)n->conf->n_forwards));
+	json_object_object_add(o, "conflicts", a);
+	return o;
+}
 
 static struct json_object *vsd_net_summary(const struct vsd_net *n)
 {
@@ -394,6 +447,8 @@ static struct json_object *vsd_net_summary(const struct vsd_net *n)
 		c->has_host ? json_object_new_string(profile_ip_str(c->host_addr_be, ip)) : NULL);
 	json_object_object_add(o, "dhcp", json_object_new_boolean(c->has_dhcp));
 	json_object_object_add(o, "nat", json_object_new_boolean(c->has_nat));
+	if (n->nat)
+		json_object_object_add(o, "ics", vsd_nat_summary(n));
 	json_object_object_add(o, "profile", json_object_new_string(c->file ? c->file : ""));
 	return o;
 }

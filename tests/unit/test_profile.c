@@ -120,6 +120,7 @@ static void test_defaults(void **state)
 	assert_true(n->has_nat);
 	assert_true(n->dns_proxy);
 	assert_string_equal(n->uplink, "auto");
+	assert_string_equal(n->resolv_conf, "/etc/resolv.conf");
 	assert_int_equal(n->n_ports, 1);
 	assert_string_equal(n->ports[0].name, "vm1");
 	assert_int_equal(n->ports[0].type, PROFILE_PORT_TAP);
@@ -521,6 +522,9 @@ static void test_errors(void **state)
 		   "1-65535");
 	expect_err(NET "[host]\n[nat]\ndns-proxy = sometimes\n",
 		   "t.conf:6: dns-proxy 'sometimes': must be yes or no");
+	expect_err(NET "[host]\n[nat]\nresolv-conf = resolv.conf\n",
+		   "t.conf:6: resolv-conf 'resolv.conf': must be an absolute path of at most 255 "
+		   "characters");
 	expect_err(NET "[host]\n[nat]\nuplink = lab-host\n",
 		   "t.conf:6: uplink 'lab-host': is the host adapter");
 
