@@ -2,7 +2,9 @@
 /* Blocking I/O helpers (io.h). */
 #include "common/io.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <unistd.h>
 
 int io_write_all(int fd, const void *p, size_t len)
@@ -20,4 +22,23 @@ int io_write_all(int fd, const void *p, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int io_read_all(int fd, void *buf, size_t cap)
+{
+	size_t len = 0;
+
+	assert(cap <= INT_MAX);
+	while (len < cap) {
+		ssize_t n = read(fd, (char *)buf + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (int)len;
 }

@@ -18,10 +18,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "nat/nat_nl.h"
 
-#define ROUTE_TEXT_MAX (64 * 1024) /* of /proc/net/route: plenty for a host's IPv4 table */
+/* Of /proc/net/route. The kernel lists 0.0.0.0/0 first (trie order), so even a
+ * full routing table has its default routes in the first lines read. */
+#define ROUTE_TEXT_MAX (64 * 1024)
 
 /* A forwarding switch we turned on, and what it was before. */
 struct fwd_sysctl {
@@ -155,7 +158,6 @@ bool nat_table_owned(const struct nat *n)
 static int resolve_uplink(struct nat *n, const char *want)
 {
 	char text[ROUTE_TEXT_MAX];
-	ssize_t len;
 	int fd, r;
 
 	if (strcmp(want, "auto")) {
@@ -167,13 +169,12 @@ static int resolve_uplink(struct nat *n, const char *want)
 		if (fd < 0)
 			return log_error_errno(-errno, "nat '%s': cannot read the routing table",
 					       n->network);
-		len = read(fd, text, sizeof(text) - 1);
-		r = len < 0 ? -errno : 0;
+		r = io_read_all(fd, text, sizeof(text) - 1);
 		close(fd);
 		if (r < 0)
 			return log_error_errno(r, "nat '%s': cannot read the routing table",
 					       n->network);
-		text[len] = '\0';
+		text[r] = '\0';
 		if (nat_route_default_ifname(text, n->uplink) < 0) {
 			log_error("nat '%s': uplink = auto, but there is no IPv4 default route; "
 				  "name the uplink in [nat] or add a default route",

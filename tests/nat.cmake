@@ -4,4 +4,5 @@
 if(TARGET vs_nat)
 	vs_unit_test(test_nat_rules SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_nat_rules.c
 		LIBS vs_nat)
+	vs_script_test(net_nat ${CMAKE_SOURCE_DIR}/tests/net/nat.sh net TIMEOUT 300)
 endif()

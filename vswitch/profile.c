@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/io.h"
+
 #define PROFILE_FILE_MAX   (1u << 20) /* bytes of a profile file */
 #define QUOTE_MAX	   64	      /* characters of a quoted value in messages */
 #define QUOTE_BUF	   (QUOTE_MAX * 4 + 4)
@@ -1733,25 +1735,17 @@ int profile_load_file(const char *path, struct profile_net **ret, char *err, siz
 		goto out;
 	}
 	/* Read one byte past the cap so that a file too large is told apart. */
-	for (;;) {
-		ssize_t n = read(fd, text + len, PROFILE_FILE_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			set_err(err, errlen, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > PROFILE_FILE_MAX) {
-			r = -EFBIG;
-			set_err(err, errlen, "%s: larger than %u bytes, not a profile", path,
-				PROFILE_FILE_MAX);
-			goto out;
-		}
+	r = io_read_all(fd, text, PROFILE_FILE_MAX + 1);
+	if (r < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(-r));
+		goto out;
+	}
+	len = (size_t)r;
+	if (len > PROFILE_FILE_MAX) {
+		r = -EFBIG;
+		set_err(err, errlen, "%s: larger than %u bytes, not a profile", path,
+			PROFILE_FILE_MAX);
+		goto out;
 	}
 	text[len] = '\0';
 	if (memchr(text, '\0', len)) {

@@ -10,6 +10,7 @@
  * (privileges, a busy interface name, no /dev/net/tun), 2 for bad profiles or
  * bad arguments.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
 #include <getopt.h>
@@ -27,7 +28,9 @@
 #include "common/log.h"
 #include "dhcpd/dhcp_endpoint.h"
 #include "dhcpd/dhcp_msg.h"
+#include "nat/dns_proxy.h"
 #include "nat/nat.h"
+#include "nat/resolv.h"
 #include "tap/netdev.h"
 #include "tap/tap.h"
 #include "vswitch/ctl.h"
@@ -54,9 +57,11 @@ struct vsd_net {
 	struct vswitch *sw;
 	struct vsd_port *ports[SWITCH_PORTS_MAX];
 	size_t n_ports;
-	struct port *dhcp; /* the DHCP endpoint among 'ports', or NULL */
-	ev_io dhcp_sync;   /* the endpoint's lease syncer completing */
-	struct nat *nat;   /* Internet Connection Sharing, or NULL */
+	struct port *dhcp;     /* the DHCP endpoint among 'ports', or NULL */
+	ev_io dhcp_sync;       /* the endpoint's lease syncer completing */
+	struct nat *nat;       /* Internet Connection Sharing, or NULL */
+	struct dns_proxy *dns; /* NAT's DNS proxy on the host adapter address, or NULL */
+	ev_io dns_io;
 };
 
 struct vsd {
@@ -336,6 +341,100 @@ static int vsd_nat_start(struct vsd_net *n)
 	return nat_new(&n->nat, &nc);
 }
 
+struct vsd_name_query {
+	const char *host;
+	uint32_t addr_be; /* 0 until found */
+};
+
+static void vsd_name_cb(const struct dhcp_endpoint_lease *l, void *arg)
+{
+	struct vsd_name_query *q = arg;
+
+	if (!q->addr_be && l->state == DHCP_LEASE_BOUND && !strcasecmp(l->hostname, q->host))
+		q->addr_be = l->addr_be;
+}
+
+/*
+ * The DNS proxy's local names: guests that sent a hostname with a bound
+ * lease, then static reservations with a name (a guest with a fixed address
+ * may never ask for a lease).
+ */
+static bool vsd_dns_lookup(void *ctx, const char *host, uint32_t *addr_be)
+{
+	struct vsd_net *n = ctx;
+	struct vsd_name_query q = { .host = host };
+
+	if (n->dhcp)
+		dhcp_endpoint_foreach_lease(n->dhcp, vsd_name_cb, &q);
+	for (size_t i = 0; !q.addr_be && i < n->conf->n_reserves; i++)
+		if (!strcasecmp(n->conf->reserves[i].hostname, host))
+			q.addr_be = n->conf->reserves[i].addr_be;
+	if (q.addr_be)
+		*addr_be = q.addr_be;
+	return q.addr_be != 0;
+}
+
+static void vsd_dns_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	(void)dns_proxy_handle(w->data, now_ms());
+}
+
+/* Starts NAT's DNS proxy on the host adapter address. 0 or -errno (logged). */
+static int vsd_dns_start(struct vsd *d, struct vsd_net *n)
+{
+	const struct profile_net *c = n->conf;
+	struct dns_resolv res;
+	struct dns_proxy_conf pc = {
+		.network = c->name,
+		.listen_be = c->host_addr_be,
+		.domain = c->domain,
+		.lookup = vsd_dns_lookup,
+		.lookup_ctx = n,
+	};
+	char ip[INET6_ADDRSTRLEN];
+	int r;
+
+	r = dns_resolv_load(&res, c->resolv_conf);
+	if (r < 0)
+		log_errno(LOG_LVL_WARN, r, "dns '%s': cannot read '%s'; only local names resolve",
+			  c->name, c->resolv_conf);
+	if (r >= 0 && res.n_loopback)
+		log_warn("dns '%s': skipping %u loopback resolver(s) in '%s' (first %s): a stub on "
+			 "the host is not reachable as the guests' upstream",
+			 c->name, res.n_loopback, c->resolv_conf, res.first_loopback);
+	if (r >= 0 && res.used_fallback)
+		log_info("dns '%s': using systemd-resolved's upstream servers from '%s'", c->name,
+			 res.path);
+	if (r >= 0 && !res.n_servers)
+		log_warn("dns '%s': no usable resolver in '%s'; only local names resolve", c->name,
+			 res.path);
+	if (r >= 0) {
+		pc.upstreams = res.servers;
+		pc.n_upstreams = res.n_servers;
+	}
+	r = dns_proxy_new(&n->dns, &pc);
+	if (r < 0)
+		return log_error_errno(r, "dns '%s': cannot listen on %s port 53", c->name,
+				       profile_ip_str(c->host_addr_be, ip));
+	ev_io_init(&n->dns_io, vsd_dns_cb, dns_proxy_fd(n->dns), EV_READ);
+	n->dns_io.data = n->dns;
+	ev_io_start(d->loop, &n->dns_io);
+	log_info("dns '%s': proxy on %s port 53, %u upstream resolver(s)", c->name,
+		 profile_ip_str(c->host_addr_be, ip), pc.n_upstreams);
+	return 0;
+}
+
+static void vsd_dns_stop(struct vsd *d, struct vsd_net *n)
+{
+	if (!n->dns)
+		return;
+	ev_io_stop(d->loop, &n->dns_io);
+	dns_proxy_free(n->dns);
+	n->dns = NULL;
+}
+
 static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *conf)
 {
 	struct switch_conf sc = {
@@ -377,6 +476,8 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 	}
 	if (conf->has_nat) {
 		r = vsd_nat_start(n);
+		if (r == 0 && conf->dns_proxy)
+			r = vsd_dns_start(d, n);
 		if (r < 0)
 			return r;
 	}
@@ -387,6 +488,7 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 
 static void vsd_net_stop(struct vsd *d, struct vsd_net *n)
 {
+	vsd_dns_stop(d, n);
 	nat_free(n->nat);
 	n->nat = NULL;
 	while (n->n_ports)
@@ -423,6 +525,25 @@ static struct json_object *vsd_nat_summary(const struct vsd_net *n)
 	json_object_object_add(o, "table_owned", json_object_new_boolean(nat_table_owned(n->nat)));
 	json_object_object_add(o, "forwards", json_object_new_int64((int64_t)n->conf->n_forwards));
 	json_object_object_add(o, "conflicts", a);
+	if (n->dns) {
+		struct json_object *dns = json_object_new_object();
+		struct dns_proxy_stats st;
+
+		dns_proxy_get_stats(n->dns, &st);
+		const struct {
+			const char *key;
+			uint64_t v;
+		} counters[] = {
+			{ "queries_udp", st.queries_udp },    { "queries_tcp", st.queries_tcp },
+			{ "local", st.local_answers },	      { "forwarded", st.forwarded },
+			{ "timeouts", st.upstream_timeouts }, { "servfail", st.servfail },
+			{ "malformed", st.malformed },
+		};
+		for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+			json_object_object_add(dns, counters[i].key,
+					       json_object_new_int64((int64_t)counters[i].v));
+		json_object_object_add(o, "dns_proxy", dns);
+	}
 	return o;
 }
 
@@ -641,6 +762,8 @@ static void vsd_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		switch_age(d->nets[i].sw, now);
 		if (d->nets[i].dhcp)
 			(void)dhcp_endpoint_tick(d->nets[i].dhcp, now);
+		if (d->nets[i].dns)
+			dns_proxy_tick(d->nets[i].dns, now);
 	}
 }
 
