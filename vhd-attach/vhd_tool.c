@@ -23,6 +23,7 @@
 #include "vhd-attach/vhd_check.h"
 #include "vhd-attach/vhd_io.h"
 #include "vhd-attach/vhd_ops.h"
+#include "vhd-attach/vhd_tool.h"
 
 #define EXIT_USAGE    2
 #define EXIT_PROBLEMS 3
@@ -833,9 +834,16 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} verbs[] = {
-		{ "create", cmd_create },   { "info", cmd_info },   { "check", cmd_check },
-		{ "convert", cmd_convert }, { "merge", cmd_merge }, { "compact", cmd_compact },
+		{ "create", cmd_create },      { "info", cmd_info },
+		{ "check", cmd_check },	       { "convert", cmd_convert },
+		{ "merge", cmd_merge },	       { "compact", cmd_compact },
 		{ "undo", cmd_undo },
+#ifdef VHD_TOOL_MOUNT
+		{ "mount", vhd_tool_mount },   { "unmount", vhd_tool_unmount },
+#endif
+#ifdef VHD_TOOL_EXPORT
+		{ "export", vhd_tool_export },
+#endif
 	};
 
 	log_set_prog("vhd");
@@ -852,14 +860,6 @@ int main(int argc, char **argv)
 			verb = verbs[i].name;
 			return verbs[i].fn(argc - 1, argv + 1);
 		}
-	}
-	if (!strcmp(argv[1], "mount") || !strcmp(argv[1], "unmount") ||
-	    !strcmp(argv[1], "export")) {
-		fprintf(stderr,
-			"vhd: %s: not implemented yet (FUSE and NBD attachment come in a later "
-			"issue)\n",
-			argv[1]);
-		return EXIT_FAILURE;
 	}
 	fprintf(stderr, "vhd: unknown verb '%s' (see 'vhd --help')\n", argv[1]);
 	return EXIT_USAGE;
