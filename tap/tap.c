@@ -438,3 +438,48 @@ int host_port_new(struct port **ret)
 {
 	return new_port(ret, &host_ops, true);
 }
+
+/* Attaches to (or creates) tap 'ifname' and sets its persistence; returns 0 or -errno. */
+static int tun_persist(const char *ifname, bool persist)
+{
+	struct ifreq ifr = { 0 };
+	int fd, r = 0;
+
+	if (!ifname[0] || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES			   ? -EPERM
+		       : errno == ENXIO || errno == ENODEV ? -ENOENT
+							   : -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, persist ? 1 : 0) < 0)
+		r = errno == EACCES ? -EPERM : errno == EBUSY ? -EEXIST : -errno;
+	close(fd);
+	return r;
+}
+
+int tap_persist_create(const char *ifname, bool *ret_created)
+{
+	bool exists = if_nametoindex(ifname) != 0;
+	int r = tun_persist(ifname, true);
+
+	if (r < 0)
+		return log_error_errno(r, "tap '%s': cannot create a persistent tap", ifname);
+	if (ret_created)
+		*ret_created = !exists;
+	return 0;
+}
+
+int tap_persist_delete(const char *ifname)
+{
+	int r;
+
+	if (!if_nametoindex(ifname))
+		return -ENODEV;
+	r = tun_persist(ifname, false);
+	if (r < 0)
+		return log_error_errno(r, "tap '%s': cannot remove the persistent tap", ifname);
+	return 0; /* not persistent and no fd left: the kernel removes it */
+}

@@ -29,6 +29,8 @@
 #ifndef VSWITCH_TAP_TAP_H
 #define VSWITCH_TAP_TAP_H
 
+#include <stdbool.h>
+
 struct port;
 
 /*
@@ -43,5 +45,18 @@ int tap_port_new(struct port **ret);
  * -ENOMEM.
  */
 int host_port_new(struct port **ret);
+
+/*
+ * A persistent tap for a virtual machine ([vm] sections): QEMU opens it by
+ * name (-netdev tap,ifname=IFNAME,script=no,downscript=no) and the switch
+ * attaches to it as a "netdev" port, so either may start first and the
+ * link survives a restart of the VM. tap_persist_create() makes 'ifname'
+ * (borrowed) unless a tap of that name exists; '*ret_created' (may be NULL)
+ * tells which. tap_persist_delete() removes it. Both return 0 or a negative
+ * errno, logged: -EEXIST (the name is taken by an interface that is not a
+ * tap), -EPERM, -ENOENT (no /dev/net/tun), -EINVAL (bad name).
+ */
+int tap_persist_create(const char *ifname, bool *ret_created);
+int tap_persist_delete(const char *ifname);
 
 #endif

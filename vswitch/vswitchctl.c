@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,49 @@ static void print_stats(struct json_object *reply)
 	}
 }
 
+/* One machine: state, port, mode, then a line per disk (image -> disk in use). */
+static void print_vms(struct json_object *a, bool with_qemu)
+{
+	struct table t = { .n_cols = 6 };
+
+	table_row(&t, (const char *[]){ "VM", "STATE", "PORT", "MODE", "EXPORT", "DISKS" });
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *vm = json_object_array_get_idx(a, i), *disks;
+		char first[1024] = "-";
+
+		if (json_object_object_get_ex(vm, "disks", &disks) &&
+		    json_object_array_length(disks)) {
+			struct json_object *d = json_object_array_get_idx(disks, 0);
+
+			if (!strcmp(jstr(d, "image"), jstr(d, "disk")))
+				snprintf(first, sizeof(first), "%s: %s", jstr(d, "name"),
+					 jstr(d, "disk"));
+			else
+				snprintf(first, sizeof(first), "%s: %s -> %s%s", jstr(d, "name"),
+					 jstr(d, "image"), jstr(d, "disk"),
+					 jint(d, "disk_exists") ? "" : " (not yet)");
+		}
+		table_row(&t, (const char *[]){
+				      jstr(vm, "name"), jstr(vm, "state"), jstr(vm, "interface"),
+				      jstr(vm, "disk_mode"),
+				      !strcmp(jstr(vm, "state"), "up") ? jstr(vm, "socket") : "-",
+				      first });
+		for (size_t j = 1; json_object_object_get_ex(vm, "disks", &disks) &&
+				   j < json_object_array_length(disks);
+		     j++) {
+			struct json_object *d = json_object_array_get_idx(disks, j);
+			char line[1024];
+
+			snprintf(line, sizeof(line), "%s: %s -> %s", jstr(d, "name"),
+				 jstr(d, "image"), jstr(d, "disk"));
+			table_row(&t, (const char *[]){ "", "", "", "", "", line });
+		}
+	}
+	table_print(&t);
+	if (with_qemu && json_object_array_length(a))
+		printf("\n%s\n", jstr(json_object_array_get_idx(a, 0), "qemu"));
+}
+
 static void print_reply(const char *cmd, struct json_object *reply)
 {
 	struct json_object *v;
@@ -263,7 +307,15 @@ static void print_reply(const char *cmd, struct json_object *reply)
 		       jstr(v, "interface"));
 	else if (!strcmp(cmd, "del-port"))
 		printf("port '%s' removed\n", jstr(reply, "removed"));
-	else
+	else if (!strcmp(cmd, "vm") && json_object_object_get_ex(reply, "vms", &v))
+		print_vms(v, false);
+	else if (!strcmp(cmd, "vm") && json_object_object_get_ex(reply, "vm", &v)) {
+		struct json_object *one = json_object_new_array();
+
+		json_object_array_add(one, json_object_get(v));
+		print_vms(one, !strcmp(jstr(v, "state"), "up"));
+		json_object_put(one);
+	} else
 		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
 }
 
@@ -285,6 +337,12 @@ static void usage(FILE *out)
 		"section:\n"
 		"                                type=tap|netdev interface=IF netns=NS mac=MAC\n"
 		"  del-port NET NAME             remove a port (and the tap it created)\n"
+		"  vm list NET                   the machines of a network: state, port, disks\n"
+		"  vm up NET VM                  make its child disks, serve them over NBD and\n"
+		"                                print the QEMU command line\n"
+		"  vm down NET VM [--commit|--discard]\n"
+		"                                stop serving; undo disks: keep (default),\n"
+		"                                commit into the images, or discard\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket=PATH   control socket (default " CTL_DEFAULT_PATH ")\n"
@@ -302,8 +360,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static const char *const verbs[] = { "show",  "ports",	  "fdb",     "leases",
-					     "stats", "add-port", "del-port" };
+	static const char *const verbs[] = { "show",  "ports",	  "fdb",      "leases",
+					     "stats", "add-port", "del-port", "vm" };
 	const char *sock = CTL_DEFAULT_PATH, *cmd, *err;
 	struct json_object *reply;
 	int json = 0, c, r, known = 0;

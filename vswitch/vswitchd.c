@@ -15,6 +15,8 @@
 #include <ev.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -33,6 +35,8 @@
 #include "nat/resolv.h"
 #include "tap/netdev.h"
 #include "tap/tap.h"
+#include "vhd-attach/vhd.h"
+#include "vhd-attach/vhd_diskset.h"
 #include "vswitch/ctl.h"
 #include "vswitch/port.h"
 #include "vswitch/profile.h"
@@ -43,6 +47,13 @@
 #define VSD_POLL_BUDGET 64 /* frames per port per wakeup before yielding to the loop */
 
 struct vsd_net;
+
+/* A machine of the profile ([vm]): its port and disks while it is up. */
+struct vsd_vm {
+	const struct profile_vm *conf; /* borrowed from the network's profile */
+	struct vhd_diskset *disks;     /* NULL while down */
+	char socket[108];	       /* the disks' NBD socket (sun_path size) */
+};
 
 struct vsd_port {
 	struct port *port;   /* the provider's; closed and destroyed with this */
@@ -62,6 +73,8 @@ struct vsd_net {
 	struct nat *nat;       /* Internet Connection Sharing, or NULL */
 	struct dns_proxy *dns; /* NAT's DNS proxy on the host adapter address, or NULL */
 	ev_io dns_io;
+	struct vsd_vm vms[PROFILE_VMS_MAX]; /* one per [vm], same order */
+	char dir[PATH_MAX];		    /* the profile's folder, absolute: VM disks */
 };
 
 struct vsd {
@@ -69,7 +82,8 @@ struct vsd {
 	struct profile_set profiles;
 	struct vsd_net *nets; /* one per profile, same order */
 	size_t n_nets;
-	const char *state_dir; /* lease files live here; borrowed from argv or a literal */
+	const char *state_dir;	 /* lease files live here; borrowed from argv or a literal */
+	char vhd_tool[PATH_MAX]; /* the `vhd` executable that serves VM disks */
 	struct ctl *ctl;
 	ev_io ctl_io;
 	ev_prepare flush; /* before the loop sleeps: DHCP group commit */
@@ -435,6 +449,298 @@ static void vsd_dns_stop(struct vsd *d, struct vsd_net *n)
 	n->dns = NULL;
 }
 
+/* ---- machines ([vm]) ------------------------------------------------------ */
+
+static struct json_object *vsd_reply_with(const char *key, struct json_object *val);
+
+static struct vsd_vm *vsd_vm_of_port(struct vsd_net *n, const char *port)
+{
+	for (size_t i = 0; i < n->conf->n_vms; i++)
+		if (!strcmp(n->vms[i].conf->port, port))
+			return &n->vms[i];
+	return NULL;
+}
+
+static struct vsd_vm *vsd_find_vm(struct vsd_net *n, const char *name)
+{
+	for (size_t i = 0; i < n->conf->n_vms; i++)
+		if (!strcmp(n->vms[i].conf->name, name))
+			return &n->vms[i];
+	return NULL;
+}
+
+static const struct profile_port *vsd_profile_port(const struct vsd_net *n, const char *name)
+{
+	for (size_t i = 0; i < n->conf->n_ports; i++)
+		if (!strcmp(n->conf->ports[i].name, name))
+			return &n->conf->ports[i];
+	return NULL;
+}
+
+/*
+ * The profile's folder, made absolute now: the daemon leaves its working
+ * directory when it detaches, and relative disk paths mean "beside the
+ * profile".
+ */
+static void vsd_vms_init(struct vsd_net *n)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", n->conf->file ? n->conf->file : ".");
+	if (!realpath(n->conf->file ? dirname(buf) : ".", n->dir))
+		snprintf(n->dir, sizeof(n->dir), "%s", ".");
+	for (size_t i = 0; i < n->conf->n_vms; i++)
+		n->vms[i] = (struct vsd_vm){ .conf = &n->conf->vms[i] };
+}
+
+/* A disk as the profile names it, absolute: relative paths start at the profile's folder. */
+static void vsd_disk_path(const struct vsd_net *n, const char *disk, char *out, size_t cap)
+{
+	int len = disk[0] == '/' ? snprintf(out, cap, "%s", disk)
+				 : snprintf(out, cap, "%s/%s", n->dir, disk);
+
+	if (len < 0 || (size_t)len >= cap)
+		out[0] = '\0'; /* too long for a path: the disk set reports it missing */
+}
+
+/* The disk set of 'vm' as vhd_diskset sees it; 'paths' holds the absolute image paths. */
+static void vsd_vm_diskset_conf(const struct vsd *d, const struct vsd_net *n,
+				const struct vsd_vm *vm, char (*paths)[PATH_MAX], const char **ptrs,
+				struct vhd_diskset_conf *dc)
+{
+	static const enum vhd_diskset_mode modes[] = {
+		[PROFILE_DISK_DIRECT] = VHD_DISKSET_DIRECT,
+		[PROFILE_DISK_DIFFERENCING] = VHD_DISKSET_DIFFERENCING,
+		[PROFILE_DISK_UNDO] = VHD_DISKSET_UNDO,
+	};
+
+	for (size_t i = 0; i < vm->conf->n_disks; i++) {
+		vsd_disk_path(n, vm->conf->disks[i], paths[i], PATH_MAX);
+		ptrs[i] = paths[i];
+	}
+	*dc = (struct vhd_diskset_conf){
+		.vm = vm->conf->name,
+		.dir = n->dir,
+		.disks = ptrs,
+		.n_disks = vm->conf->n_disks,
+		.mode = modes[vm->conf->disk_mode],
+		.tool = d->vhd_tool,
+		.socket = vm->socket,
+	};
+}
+
+static const char *vsd_disk_mode_name(enum profile_disk_mode m)
+{
+	return m == PROFILE_DISK_UNDO		? "undo"
+	       : m == PROFILE_DISK_DIFFERENCING ? "differencing"
+						: "direct";
+}
+
+/* A machine's state for `vm list` and `vm up`: port, disks, export, QEMU line. */
+static struct json_object *vsd_vm_report(const struct vsd *d, const struct vsd_net *n,
+					 struct vsd_vm *vm)
+{
+	const struct profile_port *pp = vsd_profile_port(n, vm->conf->port);
+	struct json_object *o = json_object_new_object(), *disks = json_object_new_array();
+	char paths[PROFILE_DISKS_MAX][PATH_MAX], used[PATH_MAX], qemu[4096], mac[18] = "";
+	const char *ptrs[PROFILE_DISKS_MAX];
+	struct vhd_diskset_conf dc;
+	bool up = vm->disks && vhd_diskset_alive(vm->disks);
+	size_t len;
+
+	if (!o || !disks || !pp) {
+		json_object_put(o);
+		json_object_put(disks);
+		return NULL;
+	}
+	vsd_vm_diskset_conf(d, n, vm, paths, ptrs, &dc);
+	if (pp->has_mac)
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", pp->mac[0], pp->mac[1],
+			 pp->mac[2], pp->mac[3], pp->mac[4], pp->mac[5]);
+	len = (size_t)snprintf(qemu, sizeof(qemu),
+			       "qemu-system-x86_64 -name %s -m 1024 -netdev "
+			       "tap,id=net0,ifname=%s,script=no,downscript=no -device "
+			       "virtio-net-pci,netdev=net0%s%s",
+			       vm->conf->name, pp->ifname, mac[0] ? ",mac=" : "", mac);
+	for (size_t i = 0; i < vm->conf->n_disks; i++) {
+		struct json_object *dj = json_object_new_object();
+
+		if (vhd_diskset_disk_path(&dc, i, used, sizeof(used)) < 0)
+			snprintf(used, sizeof(used), "%s", "?");
+		json_object_object_add(dj, "name",
+				       json_object_new_string(vhd_diskset_export_name(i)));
+		json_object_object_add(dj, "image", json_object_new_string(paths[i]));
+		json_object_object_add(dj, "disk", json_object_new_string(used));
+		json_object_object_add(dj, "disk_exists",
+				       json_object_new_boolean(!access(used, F_OK)));
+		json_object_array_add(disks, dj);
+		if (len < sizeof(qemu))
+			len += (size_t)snprintf(qemu + len, sizeof(qemu) - len,
+						" -drive file=nbd+unix:///%s?socket=%s,format=raw,"
+						"if=virtio",
+						vhd_diskset_export_name(i), vm->socket);
+	}
+	json_object_object_add(o, "name", json_object_new_string(vm->conf->name));
+	json_object_object_add(o, "state", json_object_new_string(up ? "up" : "down"));
+	json_object_object_add(o, "port", json_object_new_string(vm->conf->port));
+	json_object_object_add(o, "interface", json_object_new_string(pp->ifname));
+	json_object_object_add(o, "disk_mode",
+			       json_object_new_string(vsd_disk_mode_name(vm->conf->disk_mode)));
+	json_object_object_add(o, "socket", json_object_new_string(vm->socket));
+	json_object_object_add(o, "export_pid",
+			       json_object_new_int64(up ? vhd_diskset_pid(vm->disks) : 0));
+	json_object_object_add(o, "disks", disks);
+	json_object_object_add(o, "qemu", json_object_new_string(qemu));
+	return o;
+}
+
+/* Opens the machine's port: a persistent tap QEMU opens by name, or the netdev the profile names.
+ */
+static int vsd_vm_port_open(struct vsd *d, struct vsd_net *n, const struct profile_port *pp)
+{
+	struct port_conf pc;
+	int r;
+
+	if (pp->type == PROFILE_PORT_TAP) {
+		r = tap_persist_create(pp->ifname, NULL);
+		if (r < 0)
+			return r;
+	}
+	vsd_port_conf(n, pp, &pc);
+	pc.netns = NULL; /* QEMU runs beside vswitchd */
+	pc.mac = NULL;	 /* the port's MAC is the VM's, set in QEMU */
+	r = vsd_port_add(d, n, netdev_port_new, &pc, true);
+	if (r < 0 && pp->type == PROFILE_PORT_TAP)
+		(void)tap_persist_delete(pp->ifname);
+	return r;
+}
+
+static void vsd_vm_port_close(struct vsd *d, struct vsd_net *n, const struct profile_port *pp)
+{
+	for (size_t i = 0; i < n->n_ports; i++) {
+		if (!strcmp(n->ports[i]->port->name, pp->name)) {
+			vsd_port_remove(d, n, i);
+			break;
+		}
+	}
+	if (pp->type == PROFILE_PORT_TAP)
+		(void)tap_persist_delete(pp->ifname);
+}
+
+static struct json_object *vsd_cmd_vm_up(struct vsd *d, struct vsd_net *n, struct vsd_vm *vm)
+{
+	const struct profile_port *pp = vsd_profile_port(n, vm->conf->port);
+	char paths[PROFILE_DISKS_MAX][PATH_MAX], err[VHD_ERR_LEN] = "";
+	const char *ptrs[PROFILE_DISKS_MAX];
+	struct vhd_diskset_conf dc;
+	int r;
+
+	if (vm->disks && vhd_diskset_alive(vm->disks))
+		return ctl_error("machine '%s' is already up", vm->conf->name);
+	if (vm->disks) { /* its export died: tidy up, keeping every change */
+		(void)vhd_diskset_down(vm->disks, VHD_DISKSET_KEEP, err);
+		vm->disks = NULL;
+		vsd_vm_port_close(d, n, pp);
+	}
+	if (!vm->conf->n_disks)
+		return ctl_error("machine '%s' has no disk", vm->conf->name);
+	if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST)
+		return ctl_error("state folder '%s': %s", d->state_dir, strerror(errno));
+	r = vsd_vm_port_open(d, n, pp);
+	if (r < 0)
+		return ctl_error("machine '%s': port '%s' not opened: %s", vm->conf->name, pp->name,
+				 strerror(-r));
+	vsd_vm_diskset_conf(d, n, vm, paths, ptrs, &dc);
+	r = vhd_diskset_up(&vm->disks, &dc, err);
+	if (r < 0) {
+		vsd_vm_port_close(d, n, pp);
+		log_error("network '%s': machine '%s' not started: %s", n->conf->name,
+			  vm->conf->name, err[0] ? err : strerror(-r));
+		return ctl_error("machine '%s': %s", vm->conf->name, err[0] ? err : strerror(-r));
+	}
+	log_info("network '%s': machine '%s' up: port '%s', %zu disk(s) on '%s'", n->conf->name,
+		 vm->conf->name, pp->ifname, vm->conf->n_disks, vm->socket);
+	return vsd_reply_with("vm", vsd_vm_report(d, n, vm));
+}
+
+static struct json_object *vsd_cmd_vm_down(struct vsd *d, struct vsd_net *n, struct vsd_vm *vm,
+					   const char *choice)
+{
+	enum vhd_diskset_end end = VHD_DISKSET_KEEP;
+	char err[VHD_ERR_LEN] = "";
+	int r;
+
+	if (choice && !strcmp(choice, "--commit"))
+		end = VHD_DISKSET_COMMIT;
+	else if (choice && !strcmp(choice, "--discard"))
+		end = VHD_DISKSET_DISCARD;
+	else if (choice && strcmp(choice, "--keep"))
+		return ctl_error("vm down: unknown choice '%s' (--commit, --discard or --keep)",
+				 choice);
+	if (!vm->disks)
+		return ctl_error("machine '%s' is not up", vm->conf->name);
+	if (end != VHD_DISKSET_KEEP && vm->conf->disk_mode != PROFILE_DISK_UNDO)
+		return ctl_error("machine '%s' has %s disks: --commit and --discard apply to undo "
+				 "disks",
+				 vm->conf->name, vsd_disk_mode_name(vm->conf->disk_mode));
+	r = vhd_diskset_down(vm->disks, end, err);
+	vm->disks = NULL;
+	vsd_vm_port_close(d, n, vsd_profile_port(n, vm->conf->port));
+	if (r < 0) {
+		log_error("network '%s': machine '%s' down, but: %s", n->conf->name, vm->conf->name,
+			  err[0] ? err : strerror(-r));
+		return ctl_error("machine '%s' is down, but: %s", vm->conf->name,
+				 err[0] ? err : strerror(-r));
+	}
+	log_info("network '%s': machine '%s' down (%s)", n->conf->name, vm->conf->name,
+		 end == VHD_DISKSET_COMMIT    ? "changes committed"
+		 : end == VHD_DISKSET_DISCARD ? "changes discarded"
+					      : "changes kept");
+	return vsd_reply_with("vm", vsd_vm_report(d, n, vm));
+}
+
+static struct json_object *vsd_cmd_vm(struct vsd *d, struct vsd_net *n, const char *const *args,
+				      size_t n_args)
+{
+	struct json_object *a;
+	struct vsd_vm *vm;
+
+	if (!strcmp(args[0], "list")) {
+		a = json_object_new_array();
+		for (size_t i = 0; a && i < n->conf->n_vms; i++)
+			json_object_array_add(a, vsd_vm_report(d, n, &n->vms[i]));
+		return vsd_reply_with("vms", a);
+	}
+	if (n_args < 2)
+		return ctl_error("usage: vm up|down NET VM");
+	vm = vsd_find_vm(n, args[1]);
+	if (!vm)
+		return ctl_error("network '%s' has no machine '%s'", n->conf->name, args[1]);
+	snprintf(vm->socket, sizeof(vm->socket), "%s/%s-%s.nbd", d->state_dir, n->conf->name,
+		 vm->conf->name);
+	if (!strcmp(args[0], "up"))
+		return n_args != 2 ? ctl_error("usage: vm up NET VM") : vsd_cmd_vm_up(d, n, vm);
+	if (!strcmp(args[0], "down"))
+		return n_args > 3 ? ctl_error("usage: vm down NET VM [--commit|--discard]")
+				  : vsd_cmd_vm_down(d, n, vm, n_args == 3 ? args[2] : NULL);
+	return ctl_error("unknown vm action '%s' (up, down or list)", args[0]);
+}
+
+/* Every machine still up goes down keeping its changes: nothing is lost at shutdown. */
+static void vsd_vms_stop(struct vsd *d, struct vsd_net *n)
+{
+	for (size_t i = 0; n->conf && i < n->conf->n_vms; i++) {
+		struct vsd_vm *vm = &n->vms[i];
+		char err[VHD_ERR_LEN] = "";
+
+		if (!vm->disks)
+			continue;
+		(void)vhd_diskset_down(vm->disks, VHD_DISKSET_KEEP, err);
+		vm->disks = NULL;
+		vsd_vm_port_close(d, n, vsd_profile_port(n, vm->conf->port));
+	}
+}
+
 static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *conf)
 {
 	struct switch_conf sc = {
@@ -468,7 +774,11 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 		if (r < 0)
 			return r;
 	}
+	vsd_vms_init(n);
 	for (size_t i = 0; i < conf->n_ports; i++) {
+		/* A machine's port comes and goes with the machine (vswitchctl vm up|down). */
+		if (vsd_vm_of_port(n, conf->ports[i].name))
+			continue;
 		vsd_port_conf(n, &conf->ports[i], &pc);
 		r = vsd_port_add(d, n, vsd_port_ctor(conf->ports[i].type), &pc, true);
 		if (r < 0)
@@ -488,6 +798,7 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 
 static void vsd_net_stop(struct vsd *d, struct vsd_net *n)
 {
+	vsd_vms_stop(d, n);
 	vsd_dns_stop(d, n);
 	nat_free(n->nat);
 	n->nat = NULL;
@@ -719,6 +1030,18 @@ static struct json_object *vsd_handle(void *arg, const char *cmd, const char *co
 	if (!strcmp(cmd, "stats"))
 		return n_args > 1 ? ctl_error("usage: stats [NET]")
 				  : vsd_cmd_stats(d, n_args ? args[0] : NULL);
+	if (!strcmp(cmd, "vm")) {
+		if (n_args < 2)
+			return ctl_error("usage: vm list NET | vm up|down NET VM");
+		n = vsd_find_net(d, args[1]);
+		if (!n)
+			return ctl_error("unknown network '%s'", args[1]);
+		/* args: ACTION NET [VM [CHOICE]] -> ACTION VM [CHOICE] */
+		const char *rest[3] = { args[0], n_args > 2 ? args[2] : NULL,
+					n_args > 3 ? args[3] : NULL };
+		return n_args > 4 ? ctl_error("usage: vm down NET VM [--commit|--discard]")
+				  : vsd_cmd_vm(d, n, rest, n_args - 1);
+	}
 	if (strcmp(cmd, "ports") && strcmp(cmd, "fdb") && strcmp(cmd, "leases") &&
 	    strcmp(cmd, "add-port") && strcmp(cmd, "del-port"))
 		return ctl_error("unknown command '%s'", cmd);
@@ -805,6 +1128,39 @@ static void vsd_teardown(struct vsd *d)
 	d->n_nets = 0;
 	ctl_free(d->ctl);
 	d->ctl = NULL;
+}
+
+/*
+ * The `vhd` tool that serves VM disks: $VSWITCH_VHD, else beside vswitchd
+ * (an install), else in the build tree's vhd-attach/, else /usr/sbin/vhd.
+ */
+static void vsd_find_vhd_tool(char *out, size_t cap)
+{
+	char self[PATH_MAX], cand[PATH_MAX + 32];
+	const char *env = getenv("VSWITCH_VHD");
+	ssize_t len;
+
+	if (env && *env) {
+		snprintf(out, cap, "%s", env);
+		return;
+	}
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		const char *dir;
+
+		self[len] = '\0';
+		dir = dirname(self);
+		for (int i = 0; i < 2; i++) {
+			int n = snprintf(cand, sizeof(cand), i ? "%s/../vhd-attach/vhd" : "%s/vhd",
+					 dir);
+
+			if (n > 0 && (size_t)n < cap && access(cand, X_OK) == 0) {
+				memcpy(out, cand, (size_t)n + 1);
+				return;
+			}
+		}
+	}
+	snprintf(out, cap, "%s", "/usr/sbin/vhd");
 }
 
 /* Whether the effective capability set holds CAP_NET_ADMIN (bit 12). */
@@ -936,6 +1292,7 @@ int main(int argc, char **argv)
 		profile_set_done(&d.profiles);
 		return 0;
 	}
+	vsd_find_vhd_tool(d.vhd_tool, sizeof(d.vhd_tool));
 	if (!have_net_admin()) {
 		fprintf(stderr, "vswitchd: creating interfaces needs root or CAP_NET_ADMIN\n");
 		goto out;
