@@ -132,7 +132,16 @@ static int packet_open(const struct port_conf *conf, int ifindex)
 				      conf->ifname);
 		goto fail;
 	}
-	/* TODO(#6): PACKET_AUXDATA to re-insert VLAN tags the NIC stripped (tp_vlan_tci). */
+	/*
+	 * NICs and veths with rx-vlan-offload take the 802.1Q tag out of the
+	 * bytes; auxdata hands it back with each frame so trunks keep working.
+	 */
+	r = set_int_opt(fd, SOL_PACKET, PACKET_AUXDATA, 1);
+	if (r < 0) {
+		(void)log_error_errno(r, "port '%s': packet socket lacks PACKET_AUXDATA",
+				      conf_name(conf));
+		goto fail;
+	}
 	return fd;
 fail:
 	close(fd);
@@ -243,11 +252,35 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A VLAN tag the device stripped, from the frame's auxdata, into 'f'. */
+static void aux_vlan(struct msghdr *mh, struct frame *f)
+{
+	f->vlan_valid = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct tpacket_auxdata aux;
+
+		if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+		    c->cmsg_len < CMSG_LEN(sizeof(aux)))
+			continue;
+		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+		/* Only 802.1Q: an 802.1ad outer tag (0x88a8) is not ours to interpret. */
+		if ((aux.tp_status & TP_STATUS_VLAN_VALID) &&
+		    (!(aux.tp_status & TP_STATUS_VLAN_TPID_VALID) || aux.tp_vlan_tpid == 0x8100)) {
+			f->vlan_tci = aux.tp_vlan_tci;
+			f->vlan_valid = 1;
+		}
+	}
+}
+
 static int netdev_recv(struct port *p, struct frame *v, unsigned n)
 {
 	struct netdev_port *d = netdev_of(p);
 	struct mmsghdr msgs[NETDEV_BATCH];
 	struct iovec iov[NETDEV_BATCH][2];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+		struct cmsghdr align;
+	} ctl[NETDEV_BATCH];
 	unsigned i, kept = 0;
 	int got;
 
@@ -259,6 +292,8 @@ static int netdev_recv(struct port *p, struct frame *v, unsigned n)
 		iov[i][1] = (struct iovec){ .iov_base = v[i].data, .iov_len = v[i].cap };
 		msgs[i].msg_hdr.msg_iov = iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 2;
+		msgs[i].msg_hdr.msg_control = ctl[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 	}
 	do {
 		got = recvmmsg(d->fd, msgs, n, MSG_DONTWAIT, NULL);
@@ -288,6 +323,7 @@ static int netdev_recv(struct port *p, struct frame *v, unsigned n)
 			v[kept].vnet = v[i].vnet;
 		}
 		v[kept].len = (uint32_t)len;
+		aux_vlan(&msgs[i].msg_hdr, &v[kept]);
 		kept++;
 	}
 	return kept > 0 ? (int)kept : -EAGAIN;

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FRAME_ETH_HLEN 14u
+#define FRAME_ETH_HLEN	  14u
+#define FRAME_VLAN_HLEN	  4u /* one 802.1Q tag */
+#define FRAME_ETH_P_8021Q 0x8100u
 /*
  * Largest frame a buffer holds: a 64 KiB GSO super-frame plus its Ethernet
  * header and one 802.1Q tag. Buffers this size let TSO segments cross
@@ -25,6 +27,14 @@ struct frame {
 	uint32_t len;		    /* bytes at 'data' */
 	uint32_t cap;		    /* bytes that fit at 'data' (>= FRAME_MAX_LEN in pools) */
 	struct virtio_net_hdr vnet; /* offloads, little-endian fields; all zero = plain frame */
+	/*
+	 * An 802.1Q tag the receiving NIC or driver took out of the bytes
+	 * (packet socket auxdata): set by providers that see one, zeroed by the
+	 * core before every recv(). The core treats it as if it were in the
+	 * bytes.
+	 */
+	uint16_t vlan_tci;  /* host order: PCP, DEI, VID */
+	uint8_t vlan_valid; /* 1 when 'vlan_tci' holds a stripped tag */
 };
 
 /* Whether the frame carries a GSO super-frame (needs segmenting for a plain port). */

@@ -15,13 +15,16 @@
 #include <stdint.h>
 
 struct frame;
+struct impair;
 struct port;
 
 #ifndef container_of
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
-#define PORT_NAME_MAX 32 /* profile names of ports, with the NUL */
+#define PORT_NAME_MAX	  32   /* profile names of ports, with the NUL */
+#define PORT_VLAN_MAX	  4094 /* highest 802.1Q VLAN id */
+#define PORT_MONITORS_MAX 4    /* mirror and capture sinks per port */
 
 /* Offloads a port kind accepts on send (port_ops.offloads). */
 #define PORT_OFL_CSUM 0x1u /* frames may carry VIRTIO_NET_HDR_F_NEEDS_CSUM */
@@ -36,6 +39,7 @@ enum port_drop {
 	PORT_DROP_NO_OFFLOAD, /* offload the egress cannot take and the core cannot emulate */
 	PORT_DROP_TX_ERROR,   /* send() failed (queue full, device down) */
 	PORT_DROP_RX_ERROR,   /* recv() failed or returned a malformed frame */
+	PORT_DROP_VLAN,	      /* tagged with a VLAN the port does not carry */
 	PORT_DROP_N,
 };
 
@@ -56,6 +60,9 @@ struct port_conf {
 	unsigned mtu;	    /* the network's MTU (bytes of L3 payload) */
 	uint32_t addr_be;   /* host: IPv4 address, network order */
 	uint8_t prefix_len; /* host: prefix length of the network */
+	/* For the core, not the provider: copied into struct port before attaching. */
+	uint16_t vlan;	       /* the port's untagged VLAN, 0 = the untagged segment */
+	const uint64_t *trunk; /* 64 words: VLANs carried tagged, or NULL for none */
 };
 
 struct port_ops {
@@ -98,7 +105,30 @@ struct port {
 	struct port_stats stats;    /* written by the core only */
 	unsigned n_fdb;		    /* MAC entries learned on this port; the core's */
 	void *core;		    /* the core's per-port state; providers leave it alone */
+	/*
+	 * 802.1Q membership, set by the daemon before switch_add_port() (the
+	 * core only reads it). Untagged frames belong to 'vlan' (0: the
+	 * network's untagged segment, as without VLANs); the VLANs set in
+	 * 'trunk' travel tagged. An access port has 'vlan' and no trunk.
+	 */
+	uint16_t vlan;	    /* 0..PORT_VLAN_MAX */
+	uint64_t trunk[64]; /* bitmap of VLAN ids 1..PORT_VLAN_MAX carried tagged */
+	/* Sinks that get a copy of everything this port sends and receives (mirror, capture). */
+	struct port *monitors[PORT_MONITORS_MAX]; /* kept; set through switch_add_monitor() */
+	unsigned n_monitors;
+	struct impair *impair; /* egress impairment, owned by the core (switch_set_impair()) */
 };
+
+static inline bool port_trunk_has(const struct port *p, unsigned vid)
+{
+	return vid >= 1 && vid <= PORT_VLAN_MAX && (p->trunk[vid / 64] >> (vid % 64)) & 1;
+}
+
+static inline void port_trunk_set(struct port *p, unsigned vid)
+{
+	if (vid >= 1 && vid <= PORT_VLAN_MAX)
+		p->trunk[vid / 64] |= 1ull << (vid % 64);
+}
 
 /* Largest frame (with Ethernet header and one VLAN tag) the port carries without GSO. */
 static inline uint32_t port_max_frame(const struct port *p)

@@ -35,7 +35,7 @@
 #define PROFILE_FILE_MAX   (1u << 20) /* bytes of a profile file */
 #define QUOTE_MAX	   64	      /* characters of a quoted value in messages */
 #define QUOTE_BUF	   (QUOTE_MAX * 4 + 4)
-#define KEYS_MAX	   12 /* keys of the largest section ([dhcp]) */
+#define KEYS_MAX	   13 /* keys of the largest section ([dhcp]) */
 #define DHCP_RESERVED	   16 /* first addresses of a range never leased (DESIGN.md §4) */
 #define DHCP_RANGE_MIN	   (DHCP_RESERVED + 1)
 #define DHCP_RANGE_MAX	   (65536u + DHCP_RESERVED) /* the server's pool holds 65536 leases */
@@ -70,7 +70,7 @@ enum sec {
 
 /* Key indexes: the parse context keeps the line of each key per section. */
 enum { NK_NAME, NK_SUBNET, NK_MTU, NK_FDB_AGING, NK_FDB_MAX, NK_N };
-enum { HK_INTERFACE, HK_ADDRESS, HK_N };
+enum { HK_INTERFACE, HK_ADDRESS, HK_VLAN, HK_N };
 enum {
 	DK_ENABLED,
 	DK_RANGE,
@@ -84,10 +84,24 @@ enum {
 	DK_REBIND,
 	DK_RESERVE,
 	DK_ROUTE,
+	DK_VLAN,
 	DK_N
 };
 enum { XK_UPLINK, XK_FORWARD, XK_DNS_PROXY, XK_RESOLV_CONF, XK_N };
-enum { PK_TYPE, PK_INTERFACE, PK_NETNS, PK_MAC, PK_N };
+enum {
+	PK_TYPE,
+	PK_INTERFACE,
+	PK_NETNS,
+	PK_MAC,
+	PK_VLAN,
+	PK_TRUNK,
+	PK_MIRROR,
+	PK_DELAY,
+	PK_JITTER,
+	PK_LOSS,
+	PK_RATE,
+	PK_N
+};
 enum { VK_PORT, VK_DISK, VK_DISK_MODE, VK_N };
 _Static_assert(NK_N <= KEYS_MAX && HK_N <= KEYS_MAX && DK_N <= KEYS_MAX && XK_N <= KEYS_MAX &&
 		       PK_N <= KEYS_MAX && VK_N <= KEYS_MAX,
@@ -981,6 +995,158 @@ static int port_mac(struct ctx *c, void *obj, const char *key, const char *value
 	return 0;
 }
 
+static bool parse_vlan(const char *s, uint16_t *ret)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, PORT_VLAN_MAX, &v) || v < 1)
+		return false;
+	*ret = (uint16_t)v;
+	return true;
+}
+
+static int vlan_value(struct ctx *c, const char *key, const char *value, uint16_t *ret)
+{
+	if (!parse_vlan(value, ret))
+		return bad(c, key, value, "must be a VLAN id from 1 to %d", PORT_VLAN_MAX);
+	return 0;
+}
+
+static int port_vlan(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	return vlan_value(c, key, value, &((struct profile_port *)obj)->vlan);
+}
+
+/* trunk = 10,20,100-110 */
+static int port_trunk(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+	char buf[512], *save = NULL, *item;
+
+	if (strlen(value) >= sizeof(buf) || !*value)
+		return bad(c, key, value, "expected VLAN ids and ranges, e.g. 10,20,100-110");
+	copy_str(buf, sizeof(buf), value);
+	memset(p->trunk, 0, sizeof(p->trunk));
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(item, '-'), q[QUOTE_BUF];
+		uint16_t lo, hi;
+
+		while (*item == ' ')
+			item++;
+		if (dash)
+			*dash = '\0';
+		if (!parse_vlan(item, &lo) || (dash && !parse_vlan(dash + 1, &hi)))
+			return bad(c, key, value, "'%s' is not a VLAN id from 1 to %d or a range",
+				   quote(&q, item), PORT_VLAN_MAX);
+		if (!dash)
+			hi = lo;
+		if (hi < lo)
+			return bad(c, key, value, "range %u-%u runs backwards", lo, hi);
+		for (unsigned v = lo; v <= hi; v++)
+			p->trunk[v / 64] |= 1ull << (v % 64);
+	}
+	p->has_trunk = true;
+	return 0;
+}
+
+static int port_mirror(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+
+	if (!is_valid_name(value, PORT_NAME_MAX - 1))
+		return bad(c, key, value, "not a port name (1-%d characters of a-z, 0-9 and '-')",
+			   PORT_NAME_MAX - 1);
+	copy_str(p->mirror, sizeof(p->mirror), value);
+	return 0;
+}
+
+/* "50ms", "1.5s", "250us", or a plain number of milliseconds; at most 60 s. */
+static bool parse_delay_us(const char *s, uint32_t *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return false;
+	if (!*end || !strcmp(end, "ms"))
+		v *= 1000;
+	else if (!strcmp(end, "s"))
+		v *= 1000000;
+	else if (strcmp(end, "us"))
+		return false;
+	if (v > 60e6)
+		return false;
+	*ret = (uint32_t)(v + 0.5);
+	return true;
+}
+
+static int port_delay(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	if (!parse_delay_us(value, &((struct profile_port *)obj)->impair.delay_us))
+		return bad(c, key, value, "expected a time up to 60 s such as 50ms, 1.5s or 250us");
+	return 0;
+}
+
+static int port_jitter(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	if (!parse_delay_us(value, &((struct profile_port *)obj)->impair.jitter_us))
+		return bad(c, key, value, "expected a time up to 60 s such as 5ms");
+	return 0;
+}
+
+/* "10%", "0.5%" or "10": percent of frames dropped. */
+static int port_loss(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (errno || end == value || (*end && strcmp(end, "%")) || v < 0 || v > 100)
+		return bad(c, key, value, "expected a percentage from 0 to 100, e.g. 10%%");
+	((struct profile_port *)obj)->impair.loss_ppm = (uint32_t)(v * 10000 + 0.5);
+	return 0;
+}
+
+/* "10mbit", "1gbit", "512kbit", "100000" (bits per second). */
+static int port_rate(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	static const struct {
+		const char *unit;
+		double mul;
+	} units[] = { { "", 1 },       { "bit", 1 },	{ "kbit", 1e3 }, { "mbit", 1e6 },
+		      { "gbit", 1e9 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 } };
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	for (size_t i = 0; !errno && end != value && v > 0 && i < sizeof(units) / sizeof(units[0]);
+	     i++) {
+		if (strcasecmp(end, units[i].unit))
+			continue;
+		v *= units[i].mul;
+		if (v < 8000 || v > 400e9)
+			break;
+		((struct profile_port *)obj)->impair.rate_bps = (uint64_t)v;
+		return 0;
+	}
+	return bad(c, key, value,
+		   "expected a rate from 8kbit to 400gbit such as 10mbit, 1gbit or 512kbit");
+}
+
+static int host_vlan(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	return vlan_value(c, key, value, &((struct profile_net *)obj)->host_vlan);
+}
+
+static int dhcp_vlan(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	return vlan_value(c, key, value, &((struct profile_net *)obj)->dhcp_vlan);
+}
+
 /* [vm NAME] */
 
 static int vm_port(struct ctx *c, void *obj, const char *key, const char *value)
@@ -1039,6 +1205,7 @@ static const struct key network_keys[NK_N] = {
 static const struct key host_keys[HK_N] = {
 	[HK_INTERFACE] = { "interface", false, host_interface },
 	[HK_ADDRESS] = { "address", false, host_address },
+	[HK_VLAN] = { "vlan", false, host_vlan },
 };
 
 static const struct key dhcp_keys[DK_N] = {
@@ -1054,6 +1221,7 @@ static const struct key dhcp_keys[DK_N] = {
 	[DK_REBIND] = { "rebinding-time", false, dhcp_rebind },
 	[DK_RESERVE] = { "reserve", true, dhcp_reserve },
 	[DK_ROUTE] = { "route", true, dhcp_route },
+	[DK_VLAN] = { "vlan", false, dhcp_vlan },
 };
 
 static const struct key nat_keys[XK_N] = {
@@ -1068,6 +1236,13 @@ static const struct key port_keys[PK_N] = {
 	[PK_INTERFACE] = { "interface", false, port_interface },
 	[PK_NETNS] = { "netns", false, port_netns },
 	[PK_MAC] = { "mac", false, port_mac },
+	[PK_VLAN] = { "vlan", false, port_vlan },
+	[PK_TRUNK] = { "trunk", false, port_trunk },
+	[PK_MIRROR] = { "mirror", false, port_mirror },
+	[PK_DELAY] = { "delay", false, port_delay },
+	[PK_JITTER] = { "jitter", false, port_jitter },
+	[PK_LOSS] = { "loss", false, port_loss },
+	[PK_RATE] = { "rate", false, port_rate },
 };
 
 static const struct key vm_keys[VK_N] = {
@@ -1359,6 +1534,17 @@ static int port_finish(struct ctx *c, const char *net_name, struct profile_port 
 			    "netns '%s': only a tap port can be moved into a namespace; port '%s' "
 			    "is type netdev",
 			    quote(&q, p->netns), p->name);
+	/* Untagged frames are the access VLAN's; the same VLAN tagged would be ambiguous. */
+	if (p->vlan && (p->trunk[p->vlan / 64] >> (p->vlan % 64) & 1))
+		return fail(c, lines[PK_TRUNK],
+			    "trunk: VLAN %u is already the port's untagged VLAN (vlan = %u)",
+			    p->vlan, p->vlan);
+	if (p->impair.jitter_us > p->impair.delay_us)
+		return fail(c, lines[PK_JITTER], "jitter: larger than the delay (%u us > %u us)",
+			    p->impair.jitter_us, p->impair.delay_us);
+	if (p->mirror[0] && !strcmp(p->mirror, p->name))
+		return fail(c, lines[PK_MIRROR], "mirror '%s': a port cannot mirror to itself",
+			    p->mirror);
 	return 0;
 }
 
@@ -1582,6 +1768,26 @@ static int finish_ifnames(struct ctx *c)
 	return 0;
 }
 
+/* A mirror names another port of the profile. */
+static int finish_mirrors(struct ctx *c)
+{
+	struct profile_net *n = c->net;
+
+	for (size_t i = 0; i < n->n_ports; i++) {
+		bool found = false;
+
+		if (!n->ports[i].mirror[0])
+			continue;
+		for (size_t j = 0; j < n->n_ports; j++)
+			found |= !strcmp(n->ports[j].name, n->ports[i].mirror);
+		if (!found)
+			return fail(c, c->port_keys[i][PK_MIRROR],
+				    "mirror '%s': [port %s] names no [port] of this profile",
+				    n->ports[i].mirror, n->ports[i].name);
+	}
+	return 0;
+}
+
 static int finish_vms(struct ctx *c)
 {
 	struct profile_net *n = c->net;
@@ -1618,7 +1824,7 @@ static int finish(struct ctx *c)
 		if (port_finish(c, n->name, &n->ports[i], c->port_keys[i]))
 			return c->r;
 	}
-	if (finish_ifnames(c) || finish_vms(c))
+	if (finish_ifnames(c) || finish_vms(c) || finish_mirrors(c))
 		return c->r;
 	return 0;
 }
@@ -1977,7 +2183,8 @@ int profile_port_from_args(const struct profile_net *net, const char *name, char
 		/* lines[] only records that a key was seen: there is no line here. */
 		c.line = (unsigned)i + 1;
 		if (apply_key(&c, port_keys, PK_N, lines, &p, key, eq + 1,
-			      "add-port (keys: type, interface, netns, mac)"))
+			      "add-port (keys: type, interface, netns, mac, vlan, trunk, mirror, "
+			      "delay, jitter, loss, rate)"))
 			return c.r;
 	}
 	c.line = 0;

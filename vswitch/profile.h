@@ -36,14 +36,27 @@ enum profile_disk_mode {
 	PROFILE_DISK_UNDO,
 };
 
+/* Link impairment of a port's egress (labs); all zero = none. */
+struct profile_impair {
+	uint32_t delay_us;  /* 0..60 s */
+	uint32_t jitter_us; /* <= delay */
+	uint32_t loss_ppm;  /* parts per million, 0..1000000 */
+	uint64_t rate_bps;  /* bits per second, 0 = line rate */
+};
+
 struct profile_port {
 	char name[PORT_NAME_MAX];    /* from the section header, [a-z0-9-] */
 	enum profile_port_type type; /* default tap */
 	char ifname[IF_NAMESIZE];    /* default "<network>-<name>" */
 	char netns[64];		     /* tap only; "" = stay in the daemon's namespace */
 	bool has_mac;
-	uint8_t mac[6]; /* unicast, when has_mac */
-	unsigned line;	/* line of the section header */
+	uint8_t mac[6];		      /* unicast, when has_mac */
+	uint16_t vlan;		      /* access VLAN 1..4094, 0 = the untagged segment */
+	uint64_t trunk[64];	      /* VLANs carried tagged (bitmap of ids) */
+	bool has_trunk;		      /* a trunk = line was given */
+	char mirror[PORT_NAME_MAX];   /* port that gets a copy of this port's traffic, or "" */
+	struct profile_impair impair; /* egress impairment */
+	unsigned line;		      /* line of the section header */
 };
 
 struct profile_reserve {
@@ -92,11 +105,13 @@ struct profile_net {
 	char host_ifname[IF_NAMESIZE]; /* default "<name>-host" */
 	unsigned host_line;	       /* line of [host] 'interface =', else of [host] */
 	uint32_t host_addr_be;	       /* default: 2nd address of the subnet (.1 of a /24) */
+	uint16_t host_vlan;	       /* the host adapter's VLAN, 0 = untagged segment */
 
 	bool has_dhcp;		/* [dhcp] present and not enabled = no */
 	uint32_t dhcp_first_be; /* range; default the whole subnet */
 	uint32_t dhcp_last_be;
 	uint32_t dhcp_server_be; /* default: 3rd address of the range; in the reserved block */
+	uint16_t dhcp_vlan;	 /* the DHCP endpoint's VLAN, 0 = untagged segment */
 	uint32_t gateway_be;	 /* 0 = none; default the host address if has_host */
 	uint32_t dns_be[PROFILE_ADDRS_MAX];
 	size_t n_dns; /* 0 = default (the DNS proxy when NAT is on) */

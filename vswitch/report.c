@@ -8,8 +8,52 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "vswitch/impair.h"
 #include "vswitch/port.h"
 #include "vswitch/switch.h"
+
+/* VLAN membership, monitors and impairment: only what is set, so plain ports stay terse. */
+static void report_port_lab(struct json_object *o, const struct port *p)
+{
+	struct json_object *trunk = NULL, *mon = NULL;
+
+	if (p->vlan)
+		json_object_object_add(o, "vlan", json_object_new_int64(p->vlan));
+	for (unsigned v = 1; v <= PORT_VLAN_MAX; v++) {
+		if (!port_trunk_has(p, v))
+			continue;
+		if (!trunk)
+			trunk = json_object_new_array();
+		json_object_array_add(trunk, json_object_new_int64(v));
+	}
+	if (trunk)
+		json_object_object_add(o, "trunk", trunk);
+	for (unsigned i = 0; i < p->n_monitors; i++) {
+		if (!mon)
+			mon = json_object_new_array();
+		json_object_array_add(mon, json_object_new_string(p->monitors[i]->name));
+	}
+	if (mon)
+		json_object_object_add(o, "monitors", mon);
+	if (p->impair) {
+		struct json_object *imp = json_object_new_object();
+		struct impair_conf c;
+		struct impair_stats st;
+
+		impair_get_conf(p->impair, &c);
+		impair_get_stats(p->impair, &st);
+		json_object_object_add(imp, "delay_us", json_object_new_int64(c.delay_us));
+		json_object_object_add(imp, "jitter_us", json_object_new_int64(c.jitter_us));
+		json_object_object_add(imp, "loss_ppm", json_object_new_int64(c.loss_ppm));
+		json_object_object_add(imp, "rate_bps", json_object_new_int64((int64_t)c.rate_bps));
+		json_object_object_add(imp, "queued", json_object_new_int64((int64_t)st.queued));
+		json_object_object_add(imp, "lost", json_object_new_int64((int64_t)st.lost));
+		json_object_object_add(imp, "overflow",
+				       json_object_new_int64((int64_t)st.overflow));
+		json_object_object_add(imp, "depth", json_object_new_int64(st.depth));
+		json_object_object_add(o, "impair", imp);
+	}
+}
 
 struct json_object *report_port(const struct port *p)
 {
@@ -40,6 +84,7 @@ struct json_object *report_port(const struct port *p)
 	json_object_object_add(o, "drops", drops);
 	json_object_object_add(o, "drops_total", json_object_new_int64((int64_t)total));
 	json_object_object_add(o, "unlearned", json_object_new_int64((int64_t)p->stats.unlearned));
+	report_port_lab(o, p);
 	return o;
 }
 

@@ -27,11 +27,13 @@
  */
 #include "vswitch/switch.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "common/bytes.h"
 #include "common/csum.h"
@@ -39,6 +41,7 @@
 #include "vswitch/fdb.h"
 #include "vswitch/frame.h"
 #include "vswitch/gso.h"
+#include "vswitch/impair.h"
 #include "vswitch/port.h"
 
 #define SWITCH_BURST 32 /* frames per recv() call; also the pool size */
@@ -53,7 +56,20 @@ struct vswitch {
 	struct frame pool[SWITCH_BURST]; /* receive buffers, FRAME_MAX_LEN each */
 	uint8_t *pool_mem;		 /* owns the pool's bytes */
 	uint8_t *scratch;		 /* FRAME_MAX_LEN bytes for edge fix-ups */
+	uint8_t *tagbuf;   /* FRAME_MAX_LEN bytes: a frame with its 802.1Q tag put in */
+	uint8_t *mscratch; /* FRAME_MAX_LEN bytes: edge fix-ups of monitor copies */
 };
+
+/* Where a frame goes out: the port, and the tag it carries there (-1: untagged). */
+struct switch_egress {
+	struct vswitch *sw;
+	struct port *out;
+	int tag;	/* VLAN id to put in, or -1 */
+	bool monitored; /* copies go to out's monitors */
+	bool impaired;	/* the frame comes out of out's impairment queue: send it now */
+};
+
+#define SWITCH_IMPAIR_FRAMES 1024 /* frames an impaired port holds back */
 
 static const char *const port_drop_names[PORT_DROP_N] = {
 	[PORT_DROP_RUNT] = "runt",
@@ -63,6 +79,7 @@ static const char *const port_drop_names[PORT_DROP_N] = {
 	[PORT_DROP_NO_OFFLOAD] = "no-offload",
 	[PORT_DROP_TX_ERROR] = "tx-error",
 	[PORT_DROP_RX_ERROR] = "rx-error",
+	[PORT_DROP_VLAN] = "vlan",
 };
 
 const char *port_drop_name(enum port_drop d)
@@ -91,7 +108,7 @@ int switch_new(struct vswitch **ret, const struct switch_conf *conf)
 	r = fdb_new(&sw->fdb, conf->fdb_max, conf->fdb_max > 1 ? conf->fdb_max / 2 : 1, seed);
 	if (r < 0)
 		goto fail;
-	sw->pool_mem = malloc((size_t)FRAME_MAX_LEN * (SWITCH_BURST + 1));
+	sw->pool_mem = malloc((size_t)FRAME_MAX_LEN * (SWITCH_BURST + 3));
 	if (!sw->pool_mem) {
 		r = -ENOMEM;
 		goto fail;
@@ -100,6 +117,8 @@ int switch_new(struct vswitch **ret, const struct switch_conf *conf)
 		sw->pool[i] = (struct frame){ .data = sw->pool_mem + (size_t)i * FRAME_MAX_LEN,
 					      .cap = FRAME_MAX_LEN };
 	sw->scratch = sw->pool_mem + (size_t)SWITCH_BURST * FRAME_MAX_LEN;
+	sw->tagbuf = sw->scratch + FRAME_MAX_LEN;
+	sw->mscratch = sw->tagbuf + FRAME_MAX_LEN;
 	*ret = sw;
 	return 0;
 fail:
@@ -153,6 +172,38 @@ void switch_del_port(struct vswitch *sw, struct port *p)
 		memmove(&sw->ports[i], &sw->ports[i + 1], (sw->n_ports - i - 1) * sizeof(p));
 		sw->n_ports--;
 		fdb_flush_port(sw->fdb, p);
+		break;
+	}
+	impair_free(p->impair);
+	p->impair = NULL;
+	/* A port gone is no one's mirror any more. */
+	for (size_t i = 0; i < sw->n_ports; i++)
+		switch_del_monitor(sw, sw->ports[i], p);
+}
+
+int switch_add_monitor(struct vswitch *sw, struct port *watched, struct port *sink)
+{
+	(void)sw;
+	if (watched == sink)
+		return -EINVAL;
+	for (unsigned i = 0; i < watched->n_monitors; i++)
+		if (watched->monitors[i] == sink)
+			return -EEXIST;
+	if (watched->n_monitors == PORT_MONITORS_MAX)
+		return -E2BIG;
+	watched->monitors[watched->n_monitors++] = sink;
+	return 0;
+}
+
+void switch_del_monitor(struct vswitch *sw, struct port *watched, struct port *sink)
+{
+	(void)sw;
+	for (unsigned i = 0; i < watched->n_monitors; i++) {
+		if (watched->monitors[i] != sink)
+			continue;
+		memmove(&watched->monitors[i], &watched->monitors[i + 1],
+			(watched->n_monitors - i - 1) * sizeof(sink));
+		watched->n_monitors--;
 		return;
 	}
 }
@@ -174,34 +225,94 @@ size_t switch_n_ports(const struct vswitch *sw)
  * pseudo-header sum, so summing from csum_start to the end and folding gives
  * the final value. Returns the fixed frame, or NULL if the offsets are bad.
  */
-static const struct frame *switch_fix_csum(struct vswitch *sw, const struct frame *f,
+static const struct frame *switch_fix_csum(const struct frame *f, uint8_t *scratch,
 					   struct frame *tmp)
 {
 	uint32_t start = f->vnet.csum_start, off = f->vnet.csum_offset;
 
 	if (start >= f->len || off > f->len - start || f->len - start - off < 2)
 		return NULL;
-	memcpy(sw->scratch, f->data, f->len);
-	*tmp = (struct frame){ .data = sw->scratch, .len = f->len, .cap = FRAME_MAX_LEN };
-	put_be16(sw->scratch + start + off,
-		 csum_fold(csum_add(0, sw->scratch + start, f->len - start)));
+	memcpy(scratch, f->data, f->len);
+	*tmp = (struct frame){ .data = scratch, .len = f->len, .cap = FRAME_MAX_LEN };
+	put_be16(scratch + start + off, csum_fold(csum_add(0, scratch + start, f->len - start)));
 	/* A computed 0 is sent as 0xffff for UDP (RFC 768); harmless for TCP. */
-	if (!get_be16(sw->scratch + start + off))
-		put_be16(sw->scratch + start + off, 0xffff);
+	if (!get_be16(scratch + start + off))
+		put_be16(scratch + start + off, 0xffff);
 	return tmp;
 }
 
-/* Sends one frame and counts the result on 'out'. */
-static int switch_send(struct port *out, const struct frame *f)
+/*
+ * Copies 'f' into 'buf' with an 802.1Q tag for VLAN 'vid' after the MAC
+ * addresses. Offsets in the vnet header count from the frame's start, so
+ * they move by the tag's length.
+ */
+static const struct frame *switch_tag(const struct frame *f, uint16_t vid, uint8_t *buf,
+				      struct frame *tmp)
 {
-	int r = out->ops->send(out, f);
+	if (f->len + FRAME_VLAN_HLEN > FRAME_MAX_LEN || f->len < FRAME_ETH_HLEN)
+		return NULL;
+	memcpy(buf, f->data, 12);
+	put_be16(buf + 12, FRAME_ETH_P_8021Q);
+	put_be16(buf + 14, vid);
+	memcpy(buf + 16, f->data + 12, f->len - 12);
+	*tmp = *f;
+	tmp->data = buf;
+	tmp->len = f->len + FRAME_VLAN_HLEN;
+	tmp->cap = FRAME_MAX_LEN;
+	tmp->vlan_valid = 0;
+	if (tmp->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		tmp->vnet.csum_start = (uint16_t)(f->vnet.csum_start + FRAME_VLAN_HLEN);
+	if (frame_is_gso(tmp))
+		tmp->vnet.hdr_len = (uint16_t)(f->vnet.hdr_len + FRAME_VLAN_HLEN);
+	return tmp;
+}
 
+static void switch_monitor(struct vswitch *sw, struct port *watched, const struct frame *f);
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Hands a frame bound for an impaired port to its queue, vnet header kept alongside. */
+static int switch_impair_offer(struct port *out, const struct frame *f)
+{
+	int r = impair_enqueue(out->impair, f->data, f->len, &f->vnet, sizeof(f->vnet), mono_us());
+
+	/* Losses and overflows are the impairment's own counters (impair_get_stats). */
+	return r < 0 ? r : 0;
+}
+
+/* Sends one frame, tagged if asked, and counts the result on the egress port. */
+static int switch_send(struct switch_egress *e, const struct frame *f)
+{
+	struct port *out = e->out;
+	struct frame tmp;
+	int r;
+
+	if (e->tag >= 0) {
+		/* Only monitor copies live in tagbuf, and they go out as they are (tag -1). */
+		assert(f->data != e->sw->tagbuf);
+		f = switch_tag(f, (uint16_t)e->tag, e->sw->tagbuf, &tmp);
+		if (!f) {
+			out->stats.drops[PORT_DROP_TOO_LONG]++;
+			return -EMSGSIZE;
+		}
+	}
+	if (out->impair && !e->impaired)
+		return switch_impair_offer(out, f);
+	r = out->ops->send(out, f);
 	if (r < 0) {
 		out->stats.drops[PORT_DROP_TX_ERROR]++;
 		return r;
 	}
 	out->stats.tx_packets++;
 	out->stats.tx_bytes += f->len;
+	if (e->monitored && out->n_monitors)
+		switch_monitor(e->sw, out, f);
 	return 0;
 }
 
@@ -212,14 +323,20 @@ static int switch_send_segment(void *arg, const struct frame *seg)
 	return 0;
 }
 
-static void switch_output(struct vswitch *sw, struct port *out, const struct frame *f)
+/*
+ * Delivers 'f' to 'e->out' as that port can take it: GSO super-frames are
+ * segmented and partial checksums completed (into 'scratch') for a port
+ * without those offloads; then the tag goes in if 'e->tag' asks for one.
+ */
+static void switch_deliver(struct switch_egress *e, const struct frame *f, uint8_t *scratch)
 {
+	struct port *out = e->out;
 	struct frame tmp;
 
 	if (frame_is_gso(f)) {
-		if (!(out->ops->offloads & PORT_OFL_GSO)) {
-			if (gso_segment(f, sw->scratch, FRAME_MAX_LEN, switch_send_segment, out) <
-			    0)
+		/* An impaired port's queue holds frames of its MTU: segment for it too. */
+		if (!(out->ops->offloads & PORT_OFL_GSO) || out->impair) {
+			if (gso_segment(f, scratch, FRAME_MAX_LEN, switch_send_segment, e) < 0)
 				out->stats.drops[PORT_DROP_NO_OFFLOAD]++;
 			return;
 		}
@@ -229,13 +346,46 @@ static void switch_output(struct vswitch *sw, struct port *out, const struct fra
 	}
 	if ((f->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 	    !(out->ops->offloads & PORT_OFL_CSUM)) {
-		f = switch_fix_csum(sw, f, &tmp);
+		f = switch_fix_csum(f, scratch, &tmp);
 		if (!f) {
 			out->stats.drops[PORT_DROP_NO_OFFLOAD]++;
 			return;
 		}
 	}
-	(void)switch_send(out, f);
+	(void)switch_send(e, f);
+}
+
+/*
+ * Whether 'p' carries VLAN 'vlan', and how: untagged (its own VLAN) or
+ * tagged (a trunk member). Returns the tag to use (-1: none) or -2 when
+ * the port is not a member.
+ */
+static int switch_vlan_tag(const struct port *p, uint16_t vlan)
+{
+	if (p->vlan == vlan)
+		return -1;
+	return port_trunk_has(p, vlan) ? vlan : -2;
+}
+
+static void switch_output(struct vswitch *sw, struct port *out, const struct frame *f,
+			  uint16_t vlan)
+{
+	struct switch_egress e = { .sw = sw, .out = out, .monitored = true };
+
+	e.tag = switch_vlan_tag(out, vlan);
+	if (e.tag == -2)
+		return; /* not a member of this VLAN: the frame is not for this port */
+	switch_deliver(&e, f, sw->scratch);
+}
+
+/* Copies a frame port 'watched' sent or received, as it was on its wire, to each of its sinks. */
+static void switch_monitor(struct vswitch *sw, struct port *watched, const struct frame *f)
+{
+	for (unsigned i = 0; i < watched->n_monitors; i++) {
+		struct switch_egress e = { .sw = sw, .out = watched->monitors[i], .tag = -1 };
+
+		switch_deliver(&e, f, sw->mscratch);
+	}
 }
 
 static int mac_is_group(const uint8_t *mac)
@@ -250,10 +400,44 @@ static int mac_is_zero(const uint8_t *mac)
 	return !memcmp(mac, zero, 6);
 }
 
+/*
+ * Finds the frame's VLAN at ingress: a tag in the bytes (taken out, so the
+ * core works on untagged frames) or one the NIC already stripped, else the
+ * port's own VLAN. Returns the VLAN, or -1 for a tag the port does not carry.
+ * A priority tag (VID 0) counts as untagged.
+ */
+static int switch_vlan_in(const struct port *in, struct frame *g)
+{
+	unsigned vid;
+
+	if (g->vlan_valid) {
+		vid = g->vlan_tci & 0xfffu;
+		g->vlan_valid = 0;
+	} else if (g->len >= FRAME_ETH_HLEN + FRAME_VLAN_HLEN &&
+		   get_be16(g->data + 12) == FRAME_ETH_P_8021Q) {
+		vid = get_be16(g->data + 14) & 0xfffu;
+		memmove(g->data + FRAME_VLAN_HLEN, g->data, 12);
+		g->data += FRAME_VLAN_HLEN;
+		g->len -= FRAME_VLAN_HLEN;
+		g->cap -= FRAME_VLAN_HLEN;
+		if (g->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+			g->vnet.csum_start = (uint16_t)(g->vnet.csum_start - FRAME_VLAN_HLEN);
+		if (frame_is_gso(g))
+			g->vnet.hdr_len = (uint16_t)(g->vnet.hdr_len - FRAME_VLAN_HLEN);
+	} else {
+		return in->vlan;
+	}
+	if (vid == 0)
+		return in->vlan;
+	return port_trunk_has(in, vid) ? (int)vid : -1;
+}
+
 void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, uint64_t now_ms)
 {
-	const uint8_t *dst = f->data, *src = f->data + 6;
+	struct frame g = *f;
+	const uint8_t *dst, *src;
 	struct port *out;
+	int vlan;
 
 	if (f->len < FRAME_ETH_HLEN) {
 		in->stats.drops[PORT_DROP_RUNT]++;
@@ -263,32 +447,50 @@ void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, ui
 		in->stats.drops[PORT_DROP_TOO_LONG]++;
 		return;
 	}
+	src = f->data + 6;
 	if (mac_is_group(src) || mac_is_zero(src)) {
 		in->stats.drops[PORT_DROP_BAD_SRC]++;
 		return;
 	}
+	if (in->n_monitors) {
+		struct frame tmp;
+		const struct frame *wire = f;
+
+		/* What the wire carried: a tag the NIC stripped goes back in. */
+		if (f->vlan_valid)
+			wire = switch_tag(f, f->vlan_tci, sw->tagbuf, &tmp);
+		if (wire)
+			switch_monitor(sw, in, wire);
+	}
+	vlan = switch_vlan_in(in, &g);
+	if (vlan < 0) {
+		in->stats.drops[PORT_DROP_VLAN]++;
+		return;
+	}
 	in->stats.rx_packets++;
 	in->stats.rx_bytes += f->len;
-	if (fdb_learn(sw->fdb, src, 0, in, now_ms) == -E2BIG)
+	dst = g.data;
+	src = g.data + 6;
+	if (fdb_learn(sw->fdb, src, (uint16_t)vlan, in, now_ms) == -E2BIG)
 		in->stats.unlearned++;
 
-	out = mac_is_group(dst) ? NULL : fdb_lookup(sw->fdb, dst, 0);
+	out = mac_is_group(dst) ? NULL : fdb_lookup(sw->fdb, dst, (uint16_t)vlan);
 	if (out == in) {
 		in->stats.drops[PORT_DROP_SAME_PORT]++;
 		return;
 	}
 	if (out) {
-		switch_output(sw, out, f);
+		switch_output(sw, out, &g, (uint16_t)vlan);
 		return;
 	}
 	/*
-	 * Flood. A port's send() may call back into switch_input() (an endpoint
-	 * answering at once), which can only add learned MACs, never ports, so
-	 * walking the array by index stays valid.
+	 * Flood within the VLAN. A port's send() may call back into
+	 * switch_input() (an endpoint answering at once), which can only add
+	 * learned MACs, never ports, so walking the array by index stays valid.
 	 */
 	for (size_t i = 0; i < sw->n_ports; i++)
 		if (sw->ports[i] != in)
-			switch_output(sw, sw->ports[i], f);
+			switch_output(sw, sw->ports[i], &g, (uint16_t)vlan);
 }
 
 int switch_poll_port(struct vswitch *sw, struct port *p, unsigned budget, uint64_t now_ms)
@@ -303,6 +505,8 @@ int switch_poll_port(struct vswitch *sw, struct port *p, unsigned budget, uint64
 			sw->pool[i].len = 0;
 			memset(&sw->pool[i].vnet, 0, sizeof(sw->pool[i].vnet));
 		}
+		for (unsigned i = 0; i < want; i++)
+			sw->pool[i].vlan_valid = 0;
 		n = p->ops->recv(p, sw->pool, want);
 		if (n == -EAGAIN)
 			break;
@@ -355,4 +559,59 @@ void switch_foreach_fdb(const struct vswitch *sw, uint64_t now_ms,
 size_t switch_fdb_count(const struct vswitch *sw)
 {
 	return fdb_count(sw->fdb);
+}
+
+int switch_set_impair(struct vswitch *sw, struct port *p, const struct impair_conf *c)
+{
+	struct impair *imp;
+	uint64_t seed = 0;
+	int r;
+
+	(void)sw;
+	if (!c || impair_conf_is_noop(c)) {
+		impair_free(p->impair);
+		p->impair = NULL;
+		return 0;
+	}
+	r = impair_conf_check(c);
+	if (r < 0)
+		return r;
+	if (p->impair)
+		return impair_set(p->impair, c);
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = mono_us();
+	r = impair_new(&imp, c, SWITCH_IMPAIR_FRAMES, port_max_frame(p), seed);
+	if (r < 0)
+		return r;
+	p->impair = imp;
+	return 0;
+}
+
+uint64_t switch_impair_run(struct vswitch *sw, uint64_t now_us)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (size_t i = 0; i < sw->n_ports; i++) {
+		struct port *p = sw->ports[i];
+		const struct impair_frame *q;
+		uint64_t t;
+
+		if (!p->impair)
+			continue;
+		while ((q = impair_dequeue(p->impair, now_us))) {
+			struct switch_egress e = {
+				.sw = sw, .out = p, .tag = -1, .monitored = true, .impaired = true
+			};
+			struct frame f = { .data = (uint8_t *)q->data,
+					   .len = q->len,
+					   .cap = q->len };
+
+			memcpy(&f.vnet, q->meta, sizeof(f.vnet));
+			(void)switch_send(&e, &f);
+		}
+		t = impair_next_us(p->impair);
+		if (t < next)
+			next = t;
+	}
+	return next;
 }

@@ -46,6 +46,37 @@ int switch_add_port(struct vswitch *sw, struct port *p);
 /* Detaches 'p' and forgets the MACs learned on it. The caller closes it. */
 void switch_del_port(struct vswitch *sw, struct port *p);
 
+/*
+ * Makes 'sink' receive a copy of every frame 'watched' sends or receives,
+ * as it is on the watched port's wire (tags included): a mirror port, or a
+ * capture's pseudo-port. 'sink' (kept) need not be attached; copies go out
+ * through its send() with the edge fix-ups its offloads need, and count as
+ * its tx. Returns 0, -EINVAL (a port watching itself), -EEXIST, or -E2BIG
+ * past PORT_MONITORS_MAX.
+ */
+int switch_add_monitor(struct vswitch *sw, struct port *watched, struct port *sink);
+
+/* Stops copying 'watched' to 'sink'; nothing if it was not. switch_del_port() does it too. */
+void switch_del_monitor(struct vswitch *sw, struct port *watched, struct port *sink);
+
+struct impair_conf;
+
+/*
+ * Impairs what the core sends out of 'p' (delay, jitter, loss, rate; see
+ * impair.h), or removes the impairment when 'c' is NULL or does nothing
+ * (frames still queued are dropped). Frames for an impaired port are
+ * segmented to its MTU first, so the queue holds ordinary frames. Returns
+ * 0, -EINVAL (bad conf) or -ENOMEM.
+ */
+int switch_set_impair(struct vswitch *sw, struct port *p, const struct impair_conf *c);
+
+/*
+ * Sends the impaired frames due at 'now_us' (CLOCK_MONOTONIC microseconds)
+ * and returns when the next one is due (UINT64_MAX: none queued). The daemon
+ * calls it from a timer set to that time, and after every burst of input.
+ */
+uint64_t switch_impair_run(struct vswitch *sw, uint64_t now_us);
+
 /* The attached port named 'name', or NULL. */
 struct port *switch_find_port(const struct vswitch *sw, const char *name);
 

@@ -307,7 +307,22 @@ static void print_reply(const char *cmd, struct json_object *reply)
 		       jstr(v, "interface"));
 	else if (!strcmp(cmd, "del-port"))
 		printf("port '%s' removed\n", jstr(reply, "removed"));
-	else if (!strcmp(cmd, "vm") && json_object_object_get_ex(reply, "vms", &v))
+	else if (!strcmp(cmd, "capture") && json_object_object_get_ex(reply, "capturing", &v))
+		printf("capturing into '%s' (vswitchctl capture NET PORT --stop ends it)\n",
+		       json_object_get_string(v));
+	else if (!strcmp(cmd, "capture") && json_object_object_get_ex(reply, "stopped", &v))
+		printf("capture of port '%s' stopped\n", json_object_get_string(v));
+	else if (!strcmp(cmd, "impair") && json_object_object_get_ex(reply, "port", &v)) {
+		struct json_object *imp;
+
+		if (json_object_object_get_ex(v, "impair", &imp))
+			printf("port '%s': delay %.1f ms, jitter %.1f ms, loss %.2f%%, rate %s\n",
+			       jstr(v, "name"), jint(imp, "delay_us") / 1e3,
+			       jint(imp, "jitter_us") / 1e3, jint(imp, "loss_ppm") / 1e4,
+			       jint(imp, "rate_bps") ? jstr(imp, "rate_bps") : "line");
+		else
+			printf("port '%s': not impaired\n", jstr(v, "name"));
+	} else if (!strcmp(cmd, "vm") && json_object_object_get_ex(reply, "vms", &v))
 		print_vms(v, false);
 	else if (!strcmp(cmd, "vm") && json_object_object_get_ex(reply, "vm", &v)) {
 		struct json_object *one = json_object_new_array();
@@ -337,6 +352,15 @@ static void usage(FILE *out)
 		"section:\n"
 		"                                type=tap|netdev interface=IF netns=NS mac=MAC\n"
 		"  del-port NET NAME             remove a port (and the tap it created)\n"
+		"  capture NET PORT FILE [--count N] [--rotate SIZE]\n"
+		"                                write what PORT sends and receives to FILE "
+		"(pcap,\n"
+		"                                absolute path); --count stops after N frames,\n"
+		"                                --rotate starts FILE.1, FILE.2... past SIZE\n"
+		"  capture NET PORT --stop       end a capture\n"
+		"  impair NET PORT [delay=T] [jitter=T] [loss=P%%] [rate=R] | impair NET PORT off\n"
+		"                                impair what the switch sends out of PORT, e.g.\n"
+		"                                delay=50ms jitter=5ms loss=1%% rate=10mbit\n"
 		"  vm list NET                   the machines of a network: state, port, disks\n"
 		"  vm up NET VM                  make its child disks, serve them over NBD and\n"
 		"                                print the QEMU command line\n"
@@ -360,8 +384,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static const char *const verbs[] = { "show",  "ports",	  "fdb",      "leases",
-					     "stats", "add-port", "del-port", "vm" };
+	static const char *const verbs[] = { "show",	 "ports",    "fdb", "leases",  "stats",
+					     "add-port", "del-port", "vm",  "capture", "impair" };
 	const char *sock = CTL_DEFAULT_PATH, *cmd, *err;
 	struct json_object *reply;
 	int json = 0, c, r, known = 0;

@@ -33,18 +33,21 @@
 #include "nat/dns_proxy.h"
 #include "nat/nat.h"
 #include "nat/resolv.h"
+#include "tap/capture_port.h"
 #include "tap/netdev.h"
 #include "tap/tap.h"
 #include "vhd-attach/vhd.h"
 #include "vhd-attach/vhd_diskset.h"
 #include "vswitch/ctl.h"
+#include "vswitch/impair.h"
 #include "vswitch/port.h"
 #include "vswitch/profile.h"
 #include "vswitch/report.h"
 #include "vswitch/switch.h"
 
-#define VSD_STATE_DIR	"/var/lib/vswitch" /* default home of the lease files */
-#define VSD_POLL_BUDGET 64 /* frames per port per wakeup before yielding to the loop */
+#define VSD_STATE_DIR	 "/var/lib/vswitch" /* default home of the lease files */
+#define VSD_POLL_BUDGET	 64 /* frames per port per wakeup before yielding to the loop */
+#define VSD_CAPTURES_MAX 16 /* captures running at once per network */
 
 struct vsd_net;
 
@@ -71,10 +74,16 @@ struct vsd_net {
 	struct port *dhcp;     /* the DHCP endpoint among 'ports', or NULL */
 	ev_io dhcp_sync;       /* the endpoint's lease syncer completing */
 	struct nat *nat;       /* Internet Connection Sharing, or NULL */
+	size_t n_impaired;     /* ports with an impairment: the impair timer matters */
 	struct dns_proxy *dns; /* NAT's DNS proxy on the host adapter address, or NULL */
 	ev_io dns_io;
 	struct vsd_vm vms[PROFILE_VMS_MAX]; /* one per [vm], same order */
-	char dir[PATH_MAX];		    /* the profile's folder, absolute: VM disks */
+	struct vsd_capture {
+		struct port *sink;    /* capture_port; owned */
+		struct port *watched; /* borrowed: a port of 'sw' */
+	} captures[VSD_CAPTURES_MAX];
+	size_t n_captures;
+	char dir[PATH_MAX]; /* the profile's folder, absolute: VM disks */
 };
 
 struct vsd {
@@ -88,6 +97,7 @@ struct vsd {
 	ev_io ctl_io;
 	ev_prepare flush; /* before the loop sleeps: DHCP group commit */
 	ev_timer tick;	  /* once a second: MAC aging */
+	ev_timer impair;  /* when the next impaired frame is due */
 	ev_signal sig_term, sig_int;
 };
 
@@ -154,6 +164,9 @@ static int vsd_port_attach(struct vsd *d, struct vsd_net *n, struct port *p,
 		goto fail;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
+	p->vlan = pc->vlan;
+	if (pc->trunk)
+		memcpy(p->trunk, pc->trunk, sizeof(p->trunk));
 	r = p->ops->open(p, pc);
 	if (r < 0)
 		goto fail;
@@ -241,7 +254,7 @@ static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
 		.rebind_secs = c->rebind_secs,
 		.mtu = c->mtu,
 	};
-	struct port_conf pc = { .name = "dhcp", .mtu = c->mtu };
+	struct port_conf pc = { .name = "dhcp", .mtu = c->mtu, .vlan = c->dhcp_vlan };
 	char path[4096];
 	struct port *p;
 	int r;
@@ -298,9 +311,15 @@ out:
 	return r;
 }
 
+static void vsd_captures_of(struct vsd_net *n, const struct port *p);
+
 static void vsd_port_remove(struct vsd *d, struct vsd_net *n, size_t i)
 {
 	struct vsd_port *vp = n->ports[i];
+
+	vsd_captures_of(n, vp->port);
+	if (vp->port->impair)
+		n->n_impaired--;
 
 	if (vp->port == n->dhcp) {
 		ev_io_stop(d->loop, &n->dhcp_sync);
@@ -329,6 +348,8 @@ static void vsd_port_conf(const struct vsd_net *n, const struct profile_port *pp
 		.netns = pp->netns[0] ? pp->netns : NULL,
 		.mac = pp->has_mac ? pp->mac : NULL,
 		.mtu = n->conf->mtu,
+		.vlan = pp->vlan,
+		.trunk = pp->has_trunk ? pp->trunk : NULL,
 	};
 }
 
@@ -452,6 +473,10 @@ static void vsd_dns_stop(struct vsd *d, struct vsd_net *n)
 /* ---- machines ([vm]) ------------------------------------------------------ */
 
 static struct json_object *vsd_reply_with(const char *key, struct json_object *val);
+static void vsd_mirrors_apply(struct vsd_net *n);
+static void vsd_impair_arm(struct vsd *d);
+static int vsd_impair_set(struct vsd_net *n, struct port *p, const struct profile_impair *pi);
+static void vsd_impair_apply(struct vsd_net *n);
 
 static struct vsd_vm *vsd_vm_of_port(struct vsd_net *n, const char *port)
 {
@@ -650,6 +675,8 @@ static struct json_object *vsd_cmd_vm_up(struct vsd *d, struct vsd_net *n, struc
 	if (r < 0)
 		return ctl_error("machine '%s': port '%s' not opened: %s", vm->conf->name, pp->name,
 				 strerror(-r));
+	vsd_mirrors_apply(n);
+	vsd_impair_apply(n);
 	vsd_vm_diskset_conf(d, n, vm, paths, ptrs, &dc);
 	r = vhd_diskset_up(&vm->disks, &dc, err);
 	if (r < 0) {
@@ -741,6 +768,217 @@ static void vsd_vms_stop(struct vsd *d, struct vsd_net *n)
 	}
 }
 
+/*
+ * mirror = lines: each port's traffic is copied to the port it names, once
+ * both exist (a machine's port joins when the machine comes up).
+ */
+static void vsd_mirrors_apply(struct vsd_net *n)
+{
+	for (size_t i = 0; i < n->conf->n_ports; i++) {
+		const struct profile_port *pp = &n->conf->ports[i];
+		struct port *watched, *sink;
+		int r;
+
+		if (!pp->mirror[0])
+			continue;
+		watched = switch_find_port(n->sw, pp->name);
+		sink = switch_find_port(n->sw, pp->mirror);
+		if (!watched || !sink)
+			continue;
+		r = switch_add_monitor(n->sw, watched, sink);
+		if (r == 0)
+			log_info("network '%s': port '%s' mirrored to '%s'", n->conf->name,
+				 pp->name, pp->mirror);
+		else if (r != -EEXIST)
+			log_errno(LOG_LVL_WARN, r, "network '%s': port '%s' not mirrored to '%s'",
+				  n->conf->name, pp->name, pp->mirror);
+	}
+}
+
+/* Impairs port 'p' as 'pi' says (all zero: none). 0 or -errno (logged). */
+static int vsd_impair_set(struct vsd_net *n, struct port *p, const struct profile_impair *pi)
+{
+	struct impair_conf c = { .delay_us = pi->delay_us,
+				 .jitter_us = pi->jitter_us,
+				 .loss_ppm = pi->loss_ppm,
+				 .rate_bps = pi->rate_bps };
+	bool had = p->impair != NULL;
+	int r = switch_set_impair(n->sw, p, &c);
+
+	if (r < 0)
+		return log_error_errno(r, "network '%s': port '%s' not impaired", n->conf->name,
+				       p->name);
+	if (!had && p->impair)
+		n->n_impaired++;
+	else if (had && !p->impair)
+		n->n_impaired--;
+	if (p->impair)
+		log_info("network '%s': port '%s' impaired: delay %u us, jitter %u us, loss "
+			 "%.4g%%, rate %llu bit/s",
+			 n->conf->name, p->name, c.delay_us, c.jitter_us, c.loss_ppm / 1e4,
+			 (unsigned long long)c.rate_bps);
+	return 0;
+}
+
+/* The profile's impairments, for its ports that exist now. */
+static void vsd_impair_apply(struct vsd_net *n)
+{
+	for (size_t i = 0; i < n->conf->n_ports; i++) {
+		struct port *p = switch_find_port(n->sw, n->conf->ports[i].name);
+
+		if (p && !p->impair)
+			(void)vsd_impair_set(n, p, &n->conf->ports[i].impair);
+	}
+}
+
+/* Ends capture 'i' of 'n': the sink stops getting copies, its files are closed. */
+static void vsd_capture_end(struct vsd_net *n, size_t i)
+{
+	struct vsd_capture *c = &n->captures[i];
+	struct capture_stats st;
+
+	switch_del_monitor(n->sw, c->watched, c->sink);
+	capture_port_get_stats(c->sink, &st);
+	log_info("network '%s': capture of port '%s' ended: %llu frames in %u file(s) from '%s'",
+		 n->conf->name, c->watched->name, (unsigned long long)st.frames, st.files,
+		 st.path ? st.path : "?");
+	c->sink->ops->close(c->sink);
+	c->sink->ops->destroy(c->sink);
+	memmove(c, c + 1, (n->n_captures - i - 1) * sizeof(*c));
+	n->n_captures--;
+}
+
+/* Captures of a port that goes away end with it. */
+static void vsd_captures_of(struct vsd_net *n, const struct port *p)
+{
+	for (size_t i = n->n_captures; i-- > 0;)
+		if (n->captures[i].watched == p)
+			vsd_capture_end(n, i);
+}
+
+/* "10M", "1G", "4096": bytes with an optional K, M or G (powers of 1024). */
+static bool vsd_parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return false;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* capture NET PORT FILE [--count N] [--rotate SIZE] | capture NET PORT --stop */
+static struct json_object *vsd_cmd_capture(struct vsd_net *n, const char *const *args,
+					   size_t n_args)
+{
+	struct capture_conf cc = { 0 };
+	struct capture_stats st;
+	struct port *p, *sink;
+	int r;
+
+	if (n_args < 2)
+		return ctl_error("usage: capture NET PORT FILE [--count N] [--rotate SIZE] | "
+				 "capture NET PORT --stop");
+	p = switch_find_port(n->sw, args[0]);
+	if (!p)
+		return ctl_error("network '%s' has no port '%s'", n->conf->name, args[0]);
+	if (!strcmp(args[1], "--stop")) {
+		for (size_t i = 0; i < n->n_captures; i++) {
+			if (n->captures[i].watched != p)
+				continue;
+			capture_port_get_stats(n->captures[i].sink, &st);
+			vsd_capture_end(n, i);
+			return vsd_reply_with("stopped", json_object_new_string(args[0]));
+		}
+		return ctl_error("port '%s' is not being captured", args[0]);
+	}
+	cc.path = args[1];
+	for (size_t i = 2; i < n_args; i++) {
+		if (!strcmp(args[i], "--count") && i + 1 < n_args) {
+			if (!vsd_parse_size(args[++i], &cc.max_frames) || !cc.max_frames)
+				return ctl_error("--count '%s': expected a number of frames",
+						 args[i]);
+		} else if (!strcmp(args[i], "--rotate") && i + 1 < n_args) {
+			if (!vsd_parse_size(args[++i], &cc.rotate_bytes) || cc.rotate_bytes < 4096)
+				return ctl_error("--rotate '%s': expected a size of at least 4K, "
+						 "e.g. 10M",
+						 args[i]);
+		} else {
+			return ctl_error("capture: unknown option '%s'", args[i]);
+		}
+	}
+	for (size_t i = 0; i < n->n_captures; i++)
+		if (n->captures[i].watched == p)
+			return ctl_error("port '%s' is already being captured", args[0]);
+	if (n->n_captures == VSD_CAPTURES_MAX)
+		return ctl_error("network '%s' runs %d captures already", n->conf->name,
+				 VSD_CAPTURES_MAX);
+	if (cc.path[0] != '/')
+		return ctl_error("capture file '%s': give an absolute path (vswitchd's working "
+				 "folder is not yours)",
+				 cc.path);
+	r = capture_port_new(&sink, "capture", &cc);
+	if (r < 0)
+		return ctl_error("capture file '%s': %s", cc.path, strerror(-r));
+	r = switch_add_monitor(n->sw, p, sink);
+	if (r < 0) {
+		sink->ops->close(sink);
+		sink->ops->destroy(sink);
+		return ctl_error("port '%s': %s", args[0],
+				 r == -E2BIG ? "too many mirrors and captures" : strerror(-r));
+	}
+	n->captures[n->n_captures++] = (struct vsd_capture){ .sink = sink, .watched = p };
+	log_info("network '%s': capturing port '%s' into '%s'", n->conf->name, p->name, cc.path);
+	return vsd_reply_with("capturing", json_object_new_string(cc.path));
+}
+
+/* impair NET PORT [delay=T] [jitter=T] [loss=P%] [rate=R] | impair NET PORT off */
+static struct json_object *vsd_cmd_impair(struct vsd_net *n, const char *const *args, size_t n_args)
+{
+	struct profile_port pp;
+	char err[PROFILE_ERR_MAX], *kv[8];
+	struct port *p;
+	size_t n_kv = 0;
+
+	if (n_args < 2)
+		return ctl_error("usage: impair NET PORT [delay=T] [jitter=T] [loss=P%%] [rate=R] "
+				 "| impair NET PORT off");
+	p = switch_find_port(n->sw, args[0]);
+	if (!p)
+		return ctl_error("network '%s' has no port '%s'", n->conf->name, args[0]);
+	if (n_args > 1 + 4)
+		return ctl_error("impair: at most delay, jitter, loss and rate");
+	if (!strcmp(args[1], "off")) {
+		memset(&pp, 0, sizeof(pp));
+	} else {
+		for (size_t i = 1; i < n_args; i++) {
+			if (strncmp(args[i], "delay=", 6) && strncmp(args[i], "jitter=", 7) &&
+			    strncmp(args[i], "loss=", 5) && strncmp(args[i], "rate=", 5))
+				return ctl_error("impair: '%s' is not delay=, jitter=, loss= or "
+						 "rate=",
+						 args[i]);
+			kv[n_kv++] = (char *)args[i];
+		}
+		/* The [port] key parsers check the values, as in a profile. */
+		if (profile_port_from_args(n->conf, "x", kv, n_kv, &pp, err, sizeof(err)) < 0)
+			return ctl_error("%s", err);
+	}
+	if (vsd_impair_set(n, p, &pp.impair) < 0)
+		return ctl_error("port '%s': impairment refused", args[0]);
+	return vsd_reply_with("port", report_port(p));
+}
+
 static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *conf)
 {
 	struct switch_conf sc = {
@@ -764,6 +1002,7 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 			.mtu = conf->mtu,
 			.addr_be = conf->host_addr_be,
 			.prefix_len = conf->prefix_len,
+			.vlan = conf->host_vlan,
 		};
 		r = vsd_port_add(d, n, host_port_new, &pc, true);
 		if (r < 0)
@@ -784,6 +1023,8 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 		if (r < 0)
 			return r;
 	}
+	vsd_mirrors_apply(n);
+	vsd_impair_apply(n);
 	if (conf->has_nat) {
 		r = vsd_nat_start(n);
 		if (r == 0 && conf->dns_proxy)
@@ -955,6 +1196,15 @@ static struct json_object *vsd_cmd_add_port(struct vsd *d, struct vsd_net *n, co
 	if (r < 0)
 		return ctl_error("port '%s': %s", pp.name,
 				 r == -EEXIST ? "interface name in use" : strerror(-r));
+	if (pp.mirror[0]) {
+		struct port *sink = switch_find_port(n->sw, pp.mirror);
+
+		if (!sink || switch_add_monitor(n->sw, switch_find_port(n->sw, pp.name), sink) < 0)
+			log_warn("network '%s': port '%s' not mirrored to '%s' (no such port)",
+				 n->conf->name, pp.name, pp.mirror);
+	}
+	vsd_mirrors_apply(n); /* profile ports that mirror to the new one */
+	(void)vsd_impair_set(n, switch_find_port(n->sw, pp.name), &pp.impair);
 	return vsd_reply_with("port", report_port(n->ports[n->n_ports - 1]->port));
 }
 
@@ -1043,7 +1293,8 @@ static struct json_object *vsd_handle(void *arg, const char *cmd, const char *co
 				  : vsd_cmd_vm(d, n, rest, n_args - 1);
 	}
 	if (strcmp(cmd, "ports") && strcmp(cmd, "fdb") && strcmp(cmd, "leases") &&
-	    strcmp(cmd, "add-port") && strcmp(cmd, "del-port"))
+	    strcmp(cmd, "add-port") && strcmp(cmd, "del-port") && strcmp(cmd, "capture") &&
+	    strcmp(cmd, "impair"))
 		return ctl_error("unknown command '%s'", cmd);
 	if (!n_args)
 		return ctl_error("%s: network name missing", cmd);
@@ -1058,6 +1309,10 @@ static struct json_object *vsd_handle(void *arg, const char *cmd, const char *co
 				   : vsd_reply_with("fdb", report_fdb(n->sw, now_ms()));
 	if (!strcmp(cmd, "leases"))
 		return n_args != 1 ? ctl_error("usage: leases NET") : vsd_cmd_leases(n);
+	if (!strcmp(cmd, "capture"))
+		return vsd_cmd_capture(n, args + 1, n_args - 1);
+	if (!strcmp(cmd, "impair"))
+		return vsd_cmd_impair(n, args + 1, n_args - 1);
 	if (!strcmp(cmd, "add-port"))
 		return n_args < 2 ? ctl_error("usage: add-port NET NAME [key=value]...")
 				  : vsd_cmd_add_port(d, n, args[1], args + 2, n_args - 2);
@@ -1087,6 +1342,9 @@ static void vsd_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			(void)dhcp_endpoint_tick(d->nets[i].dhcp, now);
 		if (d->nets[i].dns)
 			dns_proxy_tick(d->nets[i].dns, now);
+		for (size_t j = d->nets[i].n_captures; j-- > 0;)
+			if (capture_port_done(d->nets[i].captures[j].sink))
+				vsd_capture_end(&d->nets[i], j);
 	}
 }
 
@@ -1109,6 +1367,49 @@ static void vsd_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			now = now_ms();
 		(void)dhcp_endpoint_flush(d->nets[i].dhcp, now);
 	}
+	vsd_impair_arm(d);
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Sends the impaired frames that are due and sets the timer for the next.
+ * Runs when the timer fires and before the loop sleeps, since input may have
+ * queued a frame due earlier than the timer.
+ */
+static void vsd_impair_arm(struct vsd *d)
+{
+	uint64_t now = 0, next = UINT64_MAX;
+
+	for (size_t i = 0; i < d->n_nets; i++) {
+		uint64_t t;
+
+		if (!d->nets[i].n_impaired)
+			continue;
+		if (!now)
+			now = mono_us();
+		t = switch_impair_run(d->nets[i].sw, now);
+		if (t < next)
+			next = t;
+	}
+	ev_timer_stop(d->loop, &d->impair);
+	if (next == UINT64_MAX)
+		return;
+	ev_timer_set(&d->impair, next > now ? (double)(next - now) / 1e6 : 0., 0.);
+	ev_timer_start(d->loop, &d->impair);
+}
+
+static void vsd_impair_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	vsd_impair_arm(w->data);
 }
 
 static void vsd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -1326,6 +1627,8 @@ int main(int argc, char **argv)
 	d.flush.data = &d;
 	ev_prepare_start(d.loop, &d.flush);
 	ev_timer_init(&d.tick, vsd_tick_cb, 1.0, 1.0);
+	ev_init(&d.impair, vsd_impair_cb);
+	d.impair.data = &d;
 	d.tick.data = &d;
 	ev_timer_start(d.loop, &d.tick);
 	ev_signal_init(&d.sig_term, vsd_signal_cb, SIGTERM);

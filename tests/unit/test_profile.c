@@ -870,7 +870,7 @@ static void test_port_args(void **state)
 	assert_int_equal(profile_port_from_args(net, "x", unknown, 1, &p, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "unknown key 'speed' in add-port (keys: type, interface, netns, "
-				 "mac)");
+				 "mac, vlan, trunk, mirror, delay, jitter, loss, rate)");
 	assert_int_equal(profile_port_from_args(net, "x", badmac, 1, &p, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "mac 'ff:ff:ff:ff:ff:ff': must be a unicast address (first octet "
@@ -930,9 +930,63 @@ static void test_examples(void **state)
 	assert_true(n_conf >= 5);
 }
 
+/* Lab keys: VLANs, trunks, mirrors and impairment of [port], VLANs of [host] and [dhcp]. */
+static void test_lab_keys(void **state)
+{
+	struct profile_net *n;
+
+	(void)state;
+	n = parse_ok(NET "[host]\nvlan = 10\n[dhcp]\nvlan = 10\n"
+			 "[port a]\nvlan = 10\nmirror = m\ndelay = 50ms\njitter = 2.5ms\n"
+			 "loss = 0.5%\nrate = 10mbit\n"
+			 "[port t]\ntrunk = 10, 20,100-102\nvlan = 5\n[port m]\n");
+	assert_int_equal(n->host_vlan, 10);
+	assert_int_equal(n->dhcp_vlan, 10);
+	assert_int_equal(n->ports[0].vlan, 10);
+	assert_false(n->ports[0].has_trunk);
+	assert_string_equal(n->ports[0].mirror, "m");
+	assert_int_equal(n->ports[0].impair.delay_us, 50000);
+	assert_int_equal(n->ports[0].impair.jitter_us, 2500);
+	assert_int_equal(n->ports[0].impair.loss_ppm, 5000);
+	assert_int_equal(n->ports[0].impair.rate_bps, 10000000);
+	assert_true(n->ports[1].has_trunk);
+	assert_int_equal(n->ports[1].vlan, 5);
+	for (unsigned v = 0; v < 4096; v++) {
+		bool want = v == 10 || v == 20 || (v >= 100 && v <= 102);
+
+		assert_int_equal((n->ports[1].trunk[v / 64] >> (v % 64)) & 1, want);
+	}
+	profile_free(n);
+
+	expect_err(NET "[port a]\nvlan = 4095\n",
+		   "t.conf:5: vlan '4095': must be a VLAN id from 1 to 4094");
+	expect_err(NET "[port a]\ntrunk = 10,x\n",
+		   "t.conf:5: trunk '10,x': 'x' is not a VLAN id from 1 to 4094 or a range");
+	expect_err(NET "[port a]\ntrunk = 20-10\n", "t.conf:5: trunk '20-10': range 20-10 runs "
+						    "backwards");
+	expect_err(NET "[port a]\nvlan = 10\ntrunk = 5-15\n",
+		   "t.conf:6: trunk: VLAN 10 is already the port's untagged VLAN (vlan = 10)");
+	expect_err(NET "[port a]\nmirror = a\n",
+		   "t.conf:5: mirror 'a': a port cannot mirror to itself");
+	expect_err(NET "[port a]\nmirror = nowhere\n",
+		   "t.conf:5: mirror 'nowhere': [port a] names no [port] of this profile");
+	expect_err(NET "[port a]\ndelay = 61s\n",
+		   "t.conf:5: delay '61s': expected a time up to 60 s such as 50ms, 1.5s or 250us");
+	expect_err(NET "[port a]\ndelay = 5ms\njitter = 6ms\n",
+		   "t.conf:6: jitter: larger than the delay (6000 us > 5000 us)");
+	expect_err(NET "[port a]\nloss = 101%\n",
+		   "t.conf:5: loss '101%': expected a percentage from 0 to 100, e.g. 10%");
+	expect_err(NET "[port a]\nrate = 10 furlongs\n",
+		   "t.conf:5: rate '10 furlongs': expected a rate from 8kbit to 400gbit such as "
+		   "10mbit, 1gbit or 512kbit");
+	expect_err(NET "[host]\nvlan = 0\n",
+		   "t.conf:5: vlan '0': must be a VLAN id from 1 to 4094");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lab_keys),
 		cmocka_unit_test(test_default_text),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),

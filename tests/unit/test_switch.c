@@ -432,9 +432,122 @@ static void test_poll_port_budget(void **state)
 	assert_int_equal(switch_poll_port(fx->sw, &fx->a.port, 64, 0), 0);
 }
 
+/* Inserts an 802.1Q tag for 'vid' into the frame in 'buf' (after the MACs). */
+static struct frame tagged(struct frame f, unsigned vid)
+{
+	memmove(buf + 16, buf + 12, f.len - 12);
+	put_be16(buf + 12, 0x8100);
+	put_be16(buf + 14, (uint16_t)vid);
+	f.len += 4;
+	return f;
+}
+
+/*
+ * VLANs: a is an access port of VLAN 10, b of VLAN 20, c a trunk of 10 and
+ * 20. Broadcasts stay in their VLAN, leave the trunk tagged and enter
+ * access ports untagged; a tag the trunk does not carry is dropped; MACs
+ * are learned per VLAN.
+ */
+static void test_vlans(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f;
+
+	fx->a.port.vlan = 10;
+	fx->b.port.vlan = 20;
+	port_trunk_set(&fx->c.port, 10);
+	port_trunk_set(&fx->c.port, 20);
+
+	f = eth(0xffff, 1, 60);
+	switch_input(fx->sw, &fx->a.port, &f, 1);
+	assert_int_equal(fx->b.n_sent, 0); /* another VLAN */
+	assert_int_equal(fx->c.n_sent, 1);
+	assert_int_equal(fx->c.sent_len[0], 64);
+	assert_int_equal(get_be16(fx->c.sent[0] + 12), 0x8100);
+	assert_int_equal(get_be16(fx->c.sent[0] + 14), 10);
+	assert_int_equal(get_be16(fx->c.sent[0] + 16), 0x0800);
+
+	/* Tagged 20 from the trunk: untagged to b only. */
+	f = tagged(eth(0xffff, 3, 60), 20);
+	switch_input(fx->sw, &fx->c.port, &f, 2);
+	assert_int_equal(fx->b.n_sent, 1);
+	assert_int_equal(fx->b.sent_len[0], 60);
+	assert_int_equal(get_be16(fx->b.sent[0] + 12), 0x0800);
+	assert_int_equal(fx->a.n_sent, 0);
+
+	/* The NIC stripped the tag (auxdata): the same as a tag in the bytes. */
+	f = eth(1, 4, 60);
+	f.vlan_valid = 1;
+	f.vlan_tci = 0x2000 | 10; /* PCP 1, VID 10 */
+	switch_input(fx->sw, &fx->c.port, &f, 3);
+	assert_int_equal(fx->a.n_sent, 1); /* MAC 1 learned on a in VLAN 10 */
+	assert_int_equal(fx->a.sent_len[0], 60);
+
+	/* MAC 1 is unknown in VLAN 20: flooded there (to b), not sent to a. */
+	f = tagged(eth(1, 5, 60), 20);
+	switch_input(fx->sw, &fx->c.port, &f, 4);
+	assert_int_equal(fx->a.n_sent, 1);
+	assert_int_equal(fx->b.n_sent, 2);
+
+	/* A VLAN the trunk does not carry, and a tagged frame on an access port. */
+	f = tagged(eth(0xffff, 6, 60), 30);
+	switch_input(fx->sw, &fx->c.port, &f, 5);
+	f = tagged(eth(0xffff, 7, 60), 10);
+	switch_input(fx->sw, &fx->a.port, &f, 5);
+	assert_int_equal(fx->c.port.stats.drops[PORT_DROP_VLAN], 1);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_VLAN], 1);
+	assert_int_equal(fx->b.n_sent, 2);
+	assert_int_equal(switch_fdb_count(fx->sw), 4); /* 1, 3, 4, 5 */
+
+	/* A priority tag (VID 0) is untagged traffic of the port's VLAN. */
+	f = tagged(eth(0xffff, 8, 60), 0);
+	switch_input(fx->sw, &fx->b.port, &f, 6);
+	assert_int_equal(fx->c.n_sent, 2);
+	assert_int_equal(get_be16(fx->c.sent[1] + 14), 20);
+}
+
+/* A mirror gets what the watched port receives and sends, as on its wire. */
+static void test_monitor(void **state)
+{
+	struct fixture *fx = *state;
+	struct test_port m;
+	struct frame f;
+
+	tp_init(&m, "m", &tp_ops_full);
+	assert_int_equal(switch_add_port(fx->sw, &m.port), 0);
+	fx->a.port.vlan = 10;
+	m.port.vlan = 99; /* in no VLAN of the others: only copies reach it */
+	port_trunk_set(&fx->b.port, 10);
+	assert_int_equal(switch_add_monitor(fx->sw, &fx->b.port, &m.port), 0);
+	assert_int_equal(switch_add_monitor(fx->sw, &fx->b.port, &m.port), -EEXIST);
+	assert_int_equal(switch_add_monitor(fx->sw, &fx->b.port, &fx->b.port), -EINVAL);
+
+	f = eth(0xffff, 1, 60); /* a -> b (tagged 10 there) */
+	switch_input(fx->sw, &fx->a.port, &f, 1);
+	assert_int_equal(fx->b.n_sent, 1);
+	assert_int_equal(m.n_sent, 1);
+	assert_int_equal(m.sent_len[0], 64);
+	assert_memory_equal(m.sent[0], fx->b.sent[0], 64);
+
+	f = tagged(eth(1, 2, 60), 10); /* b -> a */
+	switch_input(fx->sw, &fx->b.port, &f, 2);
+	assert_int_equal(fx->a.n_sent, 1);
+	assert_int_equal(m.n_sent, 2);
+	assert_int_equal(get_be16(m.sent[1] + 12), 0x8100); /* as it came in */
+
+	/* Removing the sink port stops the copies. */
+	switch_del_port(fx->sw, &m.port);
+	assert_int_equal(fx->b.port.n_monitors, 0);
+	f = tagged(eth(1, 2, 60), 10);
+	switch_input(fx->sw, &fx->b.port, &f, 3);
+	assert_int_equal(m.n_sent, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_vlans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broadcast_floods_all_but_ingress, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_learning_stops_flooding, setup, teardown),
