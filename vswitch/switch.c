@@ -24,6 +24,20 @@
  * stays untouched for the other flood targets), and a GSO super-frame is cut
  * into MSS-sized segments with complete checksums (gso.c), so a guest's
  * 64 KiB TCP send reaches an endpoint or a plain port as ordinary frames.
+ *
+ * VLANs (802.1Q). Every frame belongs to one VLAN inside the core: the tag
+ * it carried in (taken out of the bytes, or handed over by the NIC as
+ * auxdata) if the port is a trunk of it, else the ingress port's own VLAN
+ * (0, the untagged segment, when none is set). Learning and lookups are per
+ * VLAN, floods stay in it, and at egress the tag goes back in (into
+ * 'tagbuf') for a port that carries the VLAN tagged; a port that is not a
+ * member never sees the frame.
+ *
+ * Monitors (mirror ports, captures) get a copy of each frame a watched port
+ * receives or sends, as on that port's wire, delivered with the sink's own
+ * edge fix-ups in 'mscratch' so they never disturb the frame in flight. An
+ * impaired port's frames go to its queue (impair.c) instead of send(), and
+ * switch_impair_run() sends them when due.
  */
 #include "vswitch/switch.h"
 
