@@ -9,5 +9,4 @@ add_library(vs_vhd_attach STATIC vhd_attach.c)
 target_link_libraries(vs_vhd_attach PUBLIC vs_common PkgConfig::BLKID)
 
 target_sources(vhd PRIVATE vhd_fuse.c vhd_mount_tool.c)
-target_compile_definitions(vhd PRIVATE VHD_TOOL_MOUNT)
 target_link_libraries(vhd PRIVATE vs_vhd_attach PkgConfig::FUSE3 PkgConfig::BLKID)

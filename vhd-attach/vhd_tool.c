@@ -42,6 +42,10 @@ static const char usage_text[] =
 	"  merge -o NEW [-t fixed|dynamic] [-p] CHILD          (the chain into a new image)\n"
 	"  compact [-p] IMAGE\n"
 	"  undo enable|commit|discard|keep|disable [--force] IMAGE\n"
+	"  mount [--partition N | --plug-only] [--direct] [--read-only] [-j] IMAGE [MOUNTPOINT]\n"
+	"  mount --list [-j]\n"
+	"  unmount [--commit | --discard] IMAGE|MOUNTPOINT|LOOPDEV | unmount --all\n"
+	"  export [--socket PATH | --listen [HOST:]PORT] [--writable] [--name NAME]... IMAGE...\n"
 	"Sizes take K, M, G, T suffixes (powers of 1024). 'vhd VERB --help' for one verb.\n"
 	"Exit status: 0 ok, 1 failure, 2 usage error, 3 check found problems.\n";
 

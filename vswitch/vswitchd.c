@@ -732,6 +732,9 @@ static struct json_object *vsd_cmd_vm(struct vsd *d, struct vsd_net *n, const ch
 	struct json_object *a;
 	struct vsd_vm *vm;
 
+	for (size_t i = 0; i < n->conf->n_vms; i++)
+		snprintf(n->vms[i].socket, sizeof(n->vms[i].socket), "%s/%s-%s.nbd", d->state_dir,
+			 n->conf->name, n->vms[i].conf->name);
 	if (!strcmp(args[0], "list")) {
 		a = json_object_new_array();
 		for (size_t i = 0; a && i < n->conf->n_vms; i++)
@@ -743,8 +746,6 @@ static struct json_object *vsd_cmd_vm(struct vsd *d, struct vsd_net *n, const ch
 	vm = vsd_find_vm(n, args[1]);
 	if (!vm)
 		return ctl_error("network '%s' has no machine '%s'", n->conf->name, args[1]);
-	snprintf(vm->socket, sizeof(vm->socket), "%s/%s-%s.nbd", d->state_dir, n->conf->name,
-		 vm->conf->name);
 	if (!strcmp(args[0], "up"))
 		return n_args != 2 ? ctl_error("usage: vm up NET VM") : vsd_cmd_vm_up(d, n, vm);
 	if (!strcmp(args[0], "down"))
