@@ -838,16 +838,16 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} verbs[] = {
-		{ "create", cmd_create },      { "info", cmd_info },
-		{ "check", cmd_check },	       { "convert", cmd_convert },
-		{ "merge", cmd_merge },	       { "compact", cmd_compact },
+		{ "create", cmd_create },
+		{ "info", cmd_info },
+		{ "check", cmd_check },
+		{ "convert", cmd_convert },
+		{ "merge", cmd_merge },
+		{ "compact", cmd_compact },
 		{ "undo", cmd_undo },
-#ifdef VHD_TOOL_MOUNT
-		{ "mount", vhd_tool_mount },   { "unmount", vhd_tool_unmount },
-#endif
-#ifdef VHD_TOOL_EXPORT
+		{ "mount", vhd_tool_mount },
+		{ "unmount", vhd_tool_unmount },
 		{ "export", vhd_tool_export },
-#endif
 	};
 
 	log_set_prog("vhd");
