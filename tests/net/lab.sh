@@ -16,8 +16,8 @@
 # (ping and tcpdump) and a trunk carries them tagged, tags the veth stripped
 # put back; a mirror port sees a guest's traffic; a capture file read by
 # tshark (or tcpdump -r where tshark cannot be installed) shows the ICMP
-# exchange; a 50 ms delay shows in ping and a 10% loss
-# stays within generous statistical bounds.
+# exchange; a 50 ms delay shows in ping, a 10% loss stays within generous
+# statistical bounds, and a 10 Mbit/s rate caps iperf3's TCP.
 . "$(dirname "$0")/lib.sh"
 for tool in udhcpc dnsmasq tcpdump ping; do
 	command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
@@ -225,4 +225,16 @@ import json, sys
 print(next(p for p in json.load(sys.stdin)["ports"] if p["name"] == "g4")["impair"]["lost"])')
 [ "$lost" -gt 0 ] || fail "no loss counted on g4"
 pass "loss = 10%: $loss% of 400 pings lost ($lost frames dropped by g4's impairment)"
+
+# rate = 10mbit on g3: iperf3's TCP from g2 to g3 settles near 10 Mbit/s.
+if command -v iperf3 >/dev/null; then
+	ctl "$SOCK" impair "$ID" g3 rate=10mbit >/dev/null || fail "impair rate"
+	inns g3 iperf3 -s -1 -B 10.10.0.3 >/dev/null 2>&1 &
+	sleep 0.5
+	mbps=$(inns g2 iperf3 -c 10.10.0.3 -t 3 -J | python3 -c '
+import json, sys
+print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6, 2))')
+	awk -v r="$mbps" 'BEGIN { exit !(r >= 5 && r <= 11) }' || fail "TCP at $mbps Mbit/s through a 10 Mbit/s port"
+	pass "rate = 10mbit: iperf3 TCP got $mbps Mbit/s"
+fi
 stop_daemon "$PID"
