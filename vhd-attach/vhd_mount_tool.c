@@ -259,25 +259,6 @@ out:
 
 /* ---- taking an attachment down ---- */
 
-/* Progress bar on a terminal for a long commit, as the other verbs draw it. */
-struct bar {
-	int last; /* per mille shown, -1 none */
-};
-
-static void bar_update(void *ctx, uint64_t done, uint64_t total)
-{
-	struct bar *b = ctx;
-	int pm = total ? (int)(done * 1000 / total) : 1000;
-
-	if (pm == b->last)
-		return;
-	b->last = pm;
-	fprintf(stderr, "\r    committing (%d.%d/100%%)", pm / 10, pm % 10);
-	if (pm == 1000)
-		fputc('\n', stderr);
-	fflush(stderr);
-}
-
 /* Whether the undo disk 'path' holds any sector (an unreadable one counts as holding). */
 static bool undo_has_data(const char *path)
 {
@@ -388,12 +369,9 @@ static int teardown(struct vhd_attach *reg, struct vhd_attach_rec *rec, enum fin
 	if (rec->undo[0] && file_exists(rec->undo)) {
 		if (how == FINISH_COMMIT) {
 			struct vhd_ops_opts o = { .delete_child = true, .err = err };
-			struct bar b = { .last = -1 };
+			struct vhd_tool_bar b = { .label = "committing" };
 
-			if (isatty(STDERR_FILENO)) {
-				o.progress = bar_update;
-				o.ctx = &b;
-			}
+			vhd_tool_set_progress(&o, true, &b);
 			r = vhd_merge(rec->undo, &o);
 			if (r < 0) {
 				status = quiet ? 1

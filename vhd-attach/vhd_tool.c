@@ -129,26 +129,22 @@ static int parse_size_mode(const char *s, enum vhd_size_mode *ret)
 	return 0;
 }
 
-/* Progress bar on a terminal, qemu-img style. */
-struct bar {
-	int last; /* per mille shown, -1 none */
-};
-
 static void bar_update(void *ctx, uint64_t done, uint64_t total)
 {
-	struct bar *b = ctx;
+	struct vhd_tool_bar *b = ctx;
 	int pm = total ? (int)(done * 1000 / total) : 1000;
 
 	if (pm == b->last)
 		return;
 	b->last = pm;
-	fprintf(stderr, "\r    (%d.%d/100%%)", pm / 10, pm % 10);
+	fprintf(stderr, "\r    %s%s(%d.%d/100%%)", b->label ? b->label : "", b->label ? " " : "",
+		pm / 10, pm % 10);
 	if (pm == 1000)
 		fputc('\n', stderr);
 	fflush(stderr);
 }
 
-static void set_progress(struct vhd_ops_opts *o, bool want, struct bar *b)
+void vhd_tool_set_progress(struct vhd_ops_opts *o, bool want, struct vhd_tool_bar *b)
 {
 	b->last = -1;
 	if (want && isatty(STDERR_FILENO)) {
@@ -603,7 +599,7 @@ static int cmd_convert(int argc, char **argv)
 	struct vhd_ops_opts o = { .err = err };
 	enum vhd_in in = VHD_IN_AUTO;
 	int out = -1;
-	struct bar b;
+	struct vhd_tool_bar b = { 0 };
 	bool prog = false;
 	uint64_t v;
 	int c, r;
@@ -688,7 +684,7 @@ static int cmd_convert(int argc, char **argv)
 		r = dump_stdout(argv[optind], &oo, false, err);
 		return r < 0 ? fail(argv[optind], r, err) : 0;
 	}
-	set_progress(&o, prog, &b);
+	vhd_tool_set_progress(&o, prog, &b);
 	r = vhd_convert(argv[optind], in, argv[optind + 1], (enum vhd_out)out, &o);
 	if (r < 0)
 		return fail(argv[optind], r, err);
@@ -708,7 +704,7 @@ static int cmd_merge(int argc, char **argv)
 	struct vhd_ops_opts o = { .err = err };
 	const char *out = NULL;
 	enum vhd_out type = VHD_OUT_DYNAMIC;
-	struct bar b;
+	struct vhd_tool_bar b = { 0 };
 	bool prog = false;
 	int c, r;
 
@@ -748,7 +744,7 @@ static int cmd_merge(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error("%s", "expects one CHILD");
-	set_progress(&o, prog, &b);
+	vhd_tool_set_progress(&o, prog, &b);
 	if (out)
 		r = vhd_convert(argv[optind], VHD_IN_VHD, out, type, &o);
 	else
@@ -765,7 +761,7 @@ static int cmd_compact(int argc, char **argv)
 					      { 0 } };
 	char err[VHD_ERR_LEN] = "";
 	struct vhd_ops_opts o = { .err = err };
-	struct bar b;
+	struct vhd_tool_bar b = { 0 };
 	bool prog = false;
 	uint32_t dropped = 0;
 	int c, r;
@@ -786,7 +782,7 @@ static int cmd_compact(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error("%s", "expects one IMAGE");
-	set_progress(&o, prog, &b);
+	vhd_tool_set_progress(&o, prog, &b);
 	r = vhd_compact(argv[optind], &o, &dropped);
 	if (r < 0)
 		return fail(argv[optind], r, err);

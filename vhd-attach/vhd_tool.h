@@ -8,6 +8,22 @@
 #ifndef VSWITCH_VHD_TOOL_H
 #define VSWITCH_VHD_TOOL_H
 
+#include <stdbool.h>
+
+struct vhd_ops_opts;
+
+/* A progress bar on standard error, qemu-img style, for the long operations. */
+struct vhd_tool_bar {
+	int last;	   /* per mille shown, -1 none */
+	const char *label; /* "committing", or NULL */
+};
+
+/*
+ * Draws 'b' for the operation 'o' when 'want' and standard error is a
+ * terminal (vhd_ops_opts.progress and .ctx); 'b' must outlive the operation.
+ */
+void vhd_tool_set_progress(struct vhd_ops_opts *o, bool want, struct vhd_tool_bar *b);
+
 int vhd_tool_mount(int argc, char **argv);
 int vhd_tool_unmount(int argc, char **argv);
 int vhd_tool_export(int argc, char **argv);
