@@ -10,5 +10,5 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target vswitchd vswitchctl
+cmake --build build -j "$(nproc)" --target vswitchd vswitchctl vhd
 exec ./build/vswitch/vswitchd -f "$@"
