@@ -8,6 +8,8 @@
  */
 #include "tap/tap.h"
 
+#include <liburing.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -28,12 +30,30 @@
 
 #define TAP_TXQLEN 4096 /* frames the kernel queues for vswitchd to read */
 
+#define TAP_TX_SLOTS 64	   /* small frames batched into one io_uring submission */
+#define TAP_TX_SLOT  2048u /* bytes of frame a slot holds; larger frames are written at once */
+
+/* Batched writes: frames queued during one poll round go to the kernel in one system call. */
+struct tap_tx {
+	struct io_uring ring;
+	uint8_t *buf; /* TAP_TX_SLOTS slots of TAP_TX_SLOT bytes */
+	struct virtio_net_hdr vnet[TAP_TX_SLOTS];
+	struct iovec iov[TAP_TX_SLOTS][2];
+	unsigned n;		 /* slots filled since the last submission */
+	unsigned failed;	 /* writes that failed since the last tap_flush() */
+	uint64_t failed_bytes;	 /* their frame bytes */
+	struct io_uring rx_ring; /* batched reads: several frames per system call */
+	struct iovec rx_iov[TAP_TX_SLOTS][2];
+	unsigned rx_win; /* reads asked per batch: grows while all succeed, shrinks on misses */
+};
+
 struct tap_port {
-	struct port port; /* embedded; ops, names and MTU */
-	int fd;		  /* /dev/net/tun queue; owned; -1 when closed */
-	int ns_fd;	  /* the namespace the tap lives in, or -1 for ours; owned */
-	int pending_err;  /* error recv() owes the core for a frame already consumed, or 0 */
-	bool is_host;	  /* kind "host": add the address, never move */
+	struct port port;  /* embedded; ops, names and MTU */
+	struct tap_tx *tx; /* NULL: io_uring unavailable, every frame is one writev() */
+	int fd;		   /* /dev/net/tun queue; owned; -1 when closed */
+	int ns_fd;	   /* the namespace the tap lives in, or -1 for ours; owned */
+	int pending_err;   /* error recv() owes the core for a frame already consumed, or 0 */
+	bool is_host;	   /* kind "host": add the address, never move */
 };
 
 static struct tap_port *tap_of(const struct port *p)
@@ -158,6 +178,46 @@ static int tap_move_up(struct ifconf_sock *nl, int ifindex, const struct port_co
 	return r;
 }
 
+static void tx_submit(struct tap_port *t);
+
+/* The batched write path, or NULL where io_uring is missing or disabled (then writev()). */
+static struct tap_tx *tx_new(void)
+{
+	struct tap_tx *tx = calloc(1, sizeof(*tx));
+
+	if (!tx)
+		return NULL;
+	tx->buf = malloc((size_t)TAP_TX_SLOTS * TAP_TX_SLOT);
+	if (!tx->buf || io_uring_queue_init(TAP_TX_SLOTS, &tx->ring, 0) < 0) {
+		free(tx->buf);
+		free(tx);
+		return NULL;
+	}
+	if (io_uring_queue_init(TAP_TX_SLOTS, &tx->rx_ring, 0) < 0) {
+		io_uring_queue_exit(&tx->ring);
+		free(tx->buf);
+		free(tx);
+		return NULL;
+	}
+	tx->rx_win = 4;
+	for (unsigned i = 0; i < TAP_TX_SLOTS; i++) {
+		tx->iov[i][0] =
+			(struct iovec){ .iov_base = &tx->vnet[i], .iov_len = sizeof(tx->vnet[i]) };
+		tx->iov[i][1].iov_base = tx->buf + (size_t)i * TAP_TX_SLOT;
+	}
+	return tx;
+}
+
+static void tx_free(struct tap_tx *tx)
+{
+	if (!tx)
+		return;
+	io_uring_queue_exit(&tx->ring);
+	io_uring_queue_exit(&tx->rx_ring);
+	free(tx->buf);
+	free(tx);
+}
+
 static int tap_open(struct port *p, const struct port_conf *conf)
 {
 	struct tap_port *t = tap_of(p);
@@ -256,6 +316,7 @@ static int tap_open(struct port *p, const struct port_conf *conf)
 	t->fd = fd;
 	t->ns_fd = ns_fd;
 	t->pending_err = 0;
+	t->tx = tx_new();
 	snprintf(p->ifname, sizeof(p->ifname), "%s", conf->ifname);
 	snprintf(p->name, sizeof(p->name), "%s", conf_name(conf));
 	p->mtu = conf->mtu ? conf->mtu : TAP_DEFAULT_MTU;
@@ -282,6 +343,11 @@ static void tap_close(struct port *p)
 	 * Closing the only queue of a non-persistent tap unregisters the
 	 * netdev, wherever it lives now, together with its addresses.
 	 */
+	if (t->tx) {
+		tx_submit(t);
+		tx_free(t->tx);
+		t->tx = NULL;
+	}
 	if (t->fd >= 0)
 		close(t->fd);
 	if (t->ns_fd >= 0)
@@ -300,6 +366,69 @@ static int tap_fd(const struct port *p)
 	return tap_of(p)->fd;
 }
 
+/*
+ * Reads up to 'n' frames with one io_uring submission of 'rx_win' reads: on
+ * a non-blocking tap each read completes at once, with a frame or -EAGAIN,
+ * in order. The window follows the load, so an idle port pays for few
+ * empty reads. Returns as tap_recv().
+ */
+static int tap_recv_batch(struct tap_port *t, struct frame *v, unsigned n)
+{
+	struct tap_tx *tx = t->tx;
+	struct io_uring_cqe *cqe;
+	unsigned want = n < tx->rx_win ? n : tx->rx_win, got = 0, done = 0;
+	int err = 0, res[TAP_TX_SLOTS];
+
+	for (unsigned i = 0; i < want; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&tx->rx_ring);
+
+		tx->rx_iov[i][0] =
+			(struct iovec){ .iov_base = &v[i].vnet, .iov_len = sizeof(v[i].vnet) };
+		tx->rx_iov[i][1] = (struct iovec){ .iov_base = v[i].data, .iov_len = v[i].cap };
+		io_uring_prep_readv(sqe, t->fd, tx->rx_iov[i], 2, (uint64_t)-1);
+		/* Never park a read: an empty queue must answer -EAGAIN now, not complete later. */
+		sqe->rw_flags = RWF_NOWAIT;
+		sqe->user_data = i;
+	}
+	while (io_uring_submit_and_wait(&tx->rx_ring, want) == -EINTR)
+		;
+	while (done < want && io_uring_peek_cqe(&tx->rx_ring, &cqe) == 0) {
+		res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(&tx->rx_ring, cqe);
+		done++;
+	}
+	for (unsigned i = 0; i < done; i++) {
+		if (res[i] == -EAGAIN)
+			continue;
+		if (res[i] == -EOPNOTSUPP || res[i] == -EINVAL) {
+			/* A kernel whose taps cannot refuse to wait: one readv() per frame. */
+			tx->rx_win = 0;
+			return got ? (int)got : -EAGAIN;
+		}
+		if (res[i] < 0 || (size_t)res[i] < sizeof(v[i].vnet)) {
+			/* Consumed and bad: the good ones go first, the error on the next call. */
+			if (!err)
+				err = res[i] < 0 ? res[i] : -EBADMSG;
+			continue;
+		}
+		if (got != i) {
+			memcpy(v[got].data, v[i].data, (size_t)res[i] - sizeof(v[i].vnet));
+			v[got].vnet = v[i].vnet;
+		}
+		v[got].len = (uint32_t)((size_t)res[i] - sizeof(v[i].vnet));
+		got++;
+	}
+	if (got == want && tx->rx_win < TAP_TX_SLOTS / 2)
+		tx->rx_win *= 2;
+	else if (got < want / 4 && tx->rx_win > 4)
+		tx->rx_win /= 2;
+	if (err && got)
+		t->pending_err = err;
+	else if (err)
+		return err;
+	return got ? (int)got : -EAGAIN;
+}
+
 static int tap_recv(struct port *p, struct frame *v, unsigned n)
 {
 	struct tap_port *t = tap_of(p);
@@ -311,6 +440,8 @@ static int tap_recv(struct port *p, struct frame *v, unsigned n)
 		t->pending_err = 0;
 		return r;
 	}
+	if (t->tx && t->tx->rx_win)
+		return tap_recv_batch(t, v, n);
 	while (i < n) {
 		struct frame *f = &v[i];
 		struct iovec iov[2] = {
@@ -346,9 +477,70 @@ static int tap_recv(struct port *p, struct frame *v, unsigned n)
 	return i > 0 ? (int)i : -EAGAIN;
 }
 
+/*
+ * Submits the queued writes and collects their results: tap writes never
+ * block, so each completes during the submission. Failures are kept for
+ * the next tap_flush() to report.
+ */
+static void tx_submit(struct tap_port *t)
+{
+	struct tap_tx *tx = t->tx;
+	struct io_uring_cqe *cqe;
+	unsigned done = 0;
+
+	if (!tx->n)
+		return;
+	/* liburing returns -errno itself. */
+	while (io_uring_submit_and_wait(&tx->ring, tx->n) == -EINTR)
+		;
+	while (done < tx->n && io_uring_peek_cqe(&tx->ring, &cqe) == 0) {
+		if (cqe->res < 0) {
+			tx->failed++;
+			tx->failed_bytes += tx->iov[cqe->user_data][1].iov_len;
+		}
+		io_uring_cqe_seen(&tx->ring, cqe);
+		done++;
+	}
+	tx->n = 0;
+}
+
+static int tap_flush(struct port *p, uint64_t *ret_bytes)
+{
+	struct tap_port *t = tap_of(p);
+	int failed;
+
+	*ret_bytes = 0;
+	if (!t->tx)
+		return 0;
+	tx_submit(t);
+	failed = (int)t->tx->failed;
+	*ret_bytes = t->tx->failed_bytes;
+	t->tx->failed = 0;
+	t->tx->failed_bytes = 0;
+	return failed;
+}
+
 static int tap_send(struct port *p, const struct frame *f)
 {
 	struct tap_port *t = tap_of(p);
+	struct tap_tx *tx = t->tx;
+
+	if (tx && f->len <= TAP_TX_SLOT) {
+		struct io_uring_sqe *sqe;
+		unsigned i = tx->n;
+
+		memcpy(tx->buf + (size_t)i * TAP_TX_SLOT, f->data, f->len);
+		tx->vnet[i] = f->vnet;
+		tx->iov[i][1].iov_len = f->len;
+		sqe = io_uring_get_sqe(&tx->ring);
+		io_uring_prep_writev(sqe, t->fd, tx->iov[i], 2, (uint64_t)-1);
+		sqe->user_data = i;
+		if (++tx->n == TAP_TX_SLOTS)
+			tx_submit(t); /* full: out now; failures reach the next flush */
+		return 0;
+	}
+	if (tx)
+		tx_submit(t); /* keep the order: queued frames first */
 	struct iovec iov[2] = {
 		{ .iov_base = (void *)&f->vnet, .iov_len = sizeof(f->vnet) },
 		{ .iov_base = f->data, .iov_len = f->len },
@@ -399,6 +591,7 @@ static const struct port_ops tap_ops = {
 	.fd = tap_fd,
 	.recv = tap_recv,
 	.send = tap_send,
+	.flush = tap_flush,
 	.set_mtu = tap_set_mtu,
 };
 
@@ -411,6 +604,7 @@ static const struct port_ops host_ops = {
 	.fd = tap_fd,
 	.recv = tap_recv,
 	.send = tap_send,
+	.flush = tap_flush,
 	.set_mtu = tap_set_mtu,
 };
 

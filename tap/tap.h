@@ -20,7 +20,13 @@
  *
  * recv() and send() carry the frame's virtio_net_hdr both ways, so GSO
  * super-frames and partial checksums pass untouched (offloads
- * PORT_OFL_CSUM|PORT_OFL_GSO). recv() returns frames read, -EAGAIN, or
+ * PORT_OFL_CSUM|PORT_OFL_GSO). A tap has no batched read or write, so
+ * where io_uring is available (liburing) recv() asks for several frames in
+ * one submission (RWF_NOWAIT reads, a window that follows the load) and
+ * send() queues frames up to 2 KiB until flush() writes them in one
+ * submission; the per-frame system calls and the preemption after each
+ * one were most of a small frame's cost. Without io_uring both fall back
+ * to one readv()/writev() per frame. recv() returns frames read, -EAGAIN, or
  * -EBADMSG for a read shorter than the header; send() returns 0, -EAGAIN or
  * -ENOBUFS when the tap's queue is full, -EIO while the link is down, or
  * -EINVAL for a header the kernel rejects. set_mtu() changes the tap's MTU

@@ -93,6 +93,15 @@ struct port_ops {
 	 * the core counts the drop.
 	 */
 	int (*send)(struct port *p, const struct frame *f);
+	/*
+	 * Optional: a provider that queues frames in send() (to write a poll
+	 * round's frames in one system call) sends them here. The core calls
+	 * it after every input batch and before the loop sleeps. Returns the
+	 * number of queued frames that failed (their send() had returned 0)
+	 * and their bytes in '*ret_bytes'; the core moves them from tx to
+	 * the tx-error drops.
+	 */
+	int (*flush)(struct port *p, uint64_t *ret_bytes);
 	/* Optional (NULL means -EOPNOTSUPP): changes the device's MTU. */
 	int (*set_mtu)(struct port *p, unsigned mtu);
 };
@@ -117,6 +126,7 @@ struct port {
 	struct port *monitors[PORT_MONITORS_MAX]; /* kept; set through switch_add_monitor() */
 	unsigned n_monitors;
 	struct impair *impair; /* egress impairment, owned by the core (switch_set_impair()) */
+	bool tx_queued;	       /* the core: send() queued frames that flush() has not sent */
 };
 
 static inline bool port_trunk_has(const struct port *p, unsigned vid)

@@ -72,6 +72,8 @@ struct vswitch {
 	uint8_t *scratch;		 /* FRAME_MAX_LEN bytes for edge fix-ups */
 	uint8_t *tagbuf;   /* FRAME_MAX_LEN bytes: a frame with its 802.1Q tag put in */
 	uint8_t *mscratch; /* FRAME_MAX_LEN bytes: edge fix-ups of monitor copies */
+	struct port *queued[SWITCH_PORTS_MAX * 2]; /* ports with frames to flush (tx_queued) */
+	size_t n_queued;
 };
 
 /* Where a frame goes out: the port, and the tag it carries there (-1: untagged). */
@@ -190,6 +192,10 @@ void switch_del_port(struct vswitch *sw, struct port *p)
 	}
 	impair_free(p->impair);
 	p->impair = NULL;
+	for (size_t i = 0; i < sw->n_queued; i++)
+		if (sw->queued[i] == p)
+			sw->queued[i] = sw->queued[--sw->n_queued];
+	p->tx_queued = false;
 	/* A port gone is no one's mirror any more. */
 	for (size_t i = 0; i < sw->n_ports; i++)
 		switch_del_monitor(sw, sw->ports[i], p);
@@ -322,6 +328,10 @@ static int switch_send(struct switch_egress *e, const struct frame *f)
 	if (r < 0) {
 		out->stats.drops[PORT_DROP_TX_ERROR]++;
 		return r;
+	}
+	if (out->ops->flush && !out->tx_queued && e->sw->n_queued < SWITCH_PORTS_MAX * 2) {
+		out->tx_queued = true;
+		e->sw->queued[e->sw->n_queued++] = out;
 	}
 	out->stats.tx_packets++;
 	out->stats.tx_bytes += f->len;
@@ -530,11 +540,29 @@ int switch_poll_port(struct vswitch *sw, struct port *p, unsigned budget, uint64
 		}
 		for (int i = 0; i < n; i++)
 			switch_input(sw, p, &sw->pool[i], now_ms);
+		switch_flush(sw);
 		total += (unsigned)n;
 		if ((unsigned)n < want)
 			break; /* the fd ran dry; saves one recv() that would say EAGAIN */
 	}
 	return (int)total;
+}
+
+void switch_flush(struct vswitch *sw)
+{
+	for (size_t i = 0; i < sw->n_queued; i++) {
+		struct port *p = sw->queued[i];
+		uint64_t bytes = 0;
+		int failed = p->ops->flush(p, &bytes);
+
+		p->tx_queued = false;
+		if (failed > 0) {
+			p->stats.drops[PORT_DROP_TX_ERROR] += (uint64_t)failed;
+			p->stats.tx_packets -= (uint64_t)failed;
+			p->stats.tx_bytes -= bytes;
+		}
+	}
+	sw->n_queued = 0;
 }
 
 void switch_age(struct vswitch *sw, uint64_t now_ms)

@@ -101,6 +101,13 @@ void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, ui
  */
 int switch_poll_port(struct vswitch *sw, struct port *p, unsigned budget, uint64_t now_ms);
 
+/*
+ * Sends what ports queued in send() (port_ops.flush). switch_poll_port()
+ * calls it after each batch; the daemon calls it before the loop sleeps,
+ * for frames endpoints and timers sent.
+ */
+void switch_flush(struct vswitch *sw);
+
 /* Forgets MACs idle for longer than the aging time. */
 void switch_age(struct vswitch *sw, uint64_t now_ms);
 

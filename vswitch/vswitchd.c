@@ -1369,6 +1369,9 @@ static void vsd_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		(void)dhcp_endpoint_flush(d->nets[i].dhcp, now);
 	}
 	vsd_impair_arm(d);
+	/* Last: what endpoints and timers sent this round leaves before the loop sleeps. */
+	for (size_t i = 0; i < d->n_nets; i++)
+		switch_flush(d->nets[i].sw);
 }
 
 static uint64_t mono_us(void)

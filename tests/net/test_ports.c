@@ -255,6 +255,21 @@ static ssize_t pkt_wait(int fd, size_t hdr, uint16_t ethertype, uint8_t *buf, si
 }
 
 /* Waits for a frame of 'ethertype' on port 'p', into 'f'. Returns 0 or -1. */
+/*
+ * Sends 'f' as the core does: send(), then flush() for a provider that
+ * queues (taps batch their writes). Returns send()'s result, or -EIO when
+ * the queued write failed.
+ */
+static int send_now(struct port *p, const struct frame *f)
+{
+	uint64_t bytes;
+	int r = p->ops->send(p, f);
+
+	if (r == 0 && p->ops->flush && p->ops->flush(p, &bytes) > 0)
+		return -EIO;
+	return r;
+}
+
 static int port_wait(struct port *p, uint16_t ethertype, struct frame *f)
 {
 	struct pollfd pfd = { .fd = p->ops->fd(p), .events = POLLIN };
@@ -476,7 +491,7 @@ static void test_tap_netns(void **state)
 	/* Port to namespace. */
 	f.len = (uint32_t)make_frame(f.data, mac_a, mac_b, 100, 1);
 	memcpy(frame, f.data, f.len);
-	assert_int_equal(p->ops->send(p, &f), 0);
+	assert_int_equal(send_now(p, &f), 0);
 	n = pkt_wait(fd, 0, TEST_ETHERTYPE, buf, sizeof(buf));
 	assert_int_equal(n, 100);
 	assert_memory_equal(buf, frame, 100);
@@ -522,7 +537,7 @@ static void test_tap_roundtrip(void **state)
 
 	/* Port to kernel: a plain frame behind an all-zero vnet header. */
 	f.len = (uint32_t)make_frame(f.data, mac_a, mac_b, 200, 3);
-	assert_int_equal(p->ops->send(p, &f), 0);
+	assert_int_equal(send_now(p, &f), 0);
 	n = pkt_wait(fd, 0, TEST_ETHERTYPE, buf, sizeof(buf));
 	assert_int_equal(n, 200);
 	assert_memory_equal(buf, f.data, 200);
@@ -560,7 +575,7 @@ static void test_tap_roundtrip(void **state)
 	assert_true(f.vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
 
 	/* And the reverse: the port sends it, the kernel side sees one GSO skb. */
-	assert_int_equal(p->ops->send(p, &g), 0);
+	assert_int_equal(send_now(p, &g), 0);
 	n = pkt_wait(vfd, 10, ETH_P_IP, buf, sizeof(buf));
 	assert_int_equal(n, 10 + GSO_LEN);
 	memcpy(&vh, buf, sizeof(vh));
@@ -654,7 +669,7 @@ static void test_netdev_veth(void **state)
 	/* Port to peer. */
 	f.len = (uint32_t)make_frame(f.data, mac_b, mac_a, 120, 5);
 	memcpy(frame, f.data, 120);
-	assert_int_equal(p->ops->send(p, &f), 0);
+	assert_int_equal(send_now(p, &f), 0);
 	assert_int_equal(pkt_wait(fd, 0, TEST_ETHERTYPE, buf, sizeof(buf)), 120);
 	assert_memory_equal(buf, frame, 120);
 
@@ -672,7 +687,7 @@ static void test_netdev_veth(void **state)
 	 * host's source MAC.
 	 */
 	f.len = (uint32_t)make_frame(f.data, mac_b, mac_a, 120, 7);
-	assert_int_equal(p->ops->send(p, &f), 0);
+	assert_int_equal(send_now(p, &f), 0);
 	(void)system("ip addr add 10.99.0.1/24 dev vst-v0 && ping -c 2 -i 0.2 -W 1 10.99.0.2 "
 		     ">/dev/null 2>&1");
 	usleep(200 * 1000);
@@ -749,7 +764,7 @@ static void test_netdev_gso(void **state)
 	 * default the peer receives the super-frame whole, its GSO metadata
 	 * intact (what a tap or another TSO path wants).
 	 */
-	assert_int_equal(p->ops->send(p, &g), 0);
+	assert_int_equal(send_now(p, &g), 0);
 	assert_int_equal(pkt_wait(vfd, 10, ETH_P_IP, buf, sizeof(buf)), 10 + GSO_LEN);
 	memcpy(&vh, buf, sizeof(vh));
 	assert_int_equal(vh.gso_size, GSO_MSS);
@@ -758,7 +773,7 @@ static void test_netdev_gso(void **state)
 
 	/* Without TSO on the port's device, the kernel segments on send. */
 	if_tso_off("vst-g0");
-	assert_int_equal(p->ops->send(p, &g), 0);
+	assert_int_equal(send_now(p, &g), 0);
 	assert_int_equal(gso_collect(fd, 0, buf, sizeof(buf), &bytes), GSO_SEGS);
 	assert_int_equal(bytes, GSO_PAYLOAD);
 
