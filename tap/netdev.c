@@ -30,8 +30,23 @@
 #define NETDEV_BATCH   64u		 /* frames per recvmmsg() call */
 #define NETDEV_SOCKBUF (4 * 1024 * 1024) /* socket buffer bytes each way */
 
+#define NETDEV_TX_SLOTS 32    /* small frames sent with one sendmmsg() per flush */
+#define NETDEV_TX_SLOT	2048u /* bytes of frame a slot holds; larger ones go at once */
+
+/* Frames queued by send() until flush(): one sendmmsg() instead of a sendmsg() each. */
+struct netdev_tx {
+	uint8_t buf[NETDEV_TX_SLOTS][NETDEV_TX_SLOT];
+	struct virtio_net_hdr vnet[NETDEV_TX_SLOTS];
+	struct iovec iov[NETDEV_TX_SLOTS][2];
+	struct mmsghdr msgs[NETDEV_TX_SLOTS];
+	unsigned n;
+	unsigned failed;       /* frames that failed since the last flush() */
+	uint64_t failed_bytes; /* their bytes */
+};
+
 struct netdev_port {
 	struct port port;      /* embedded; ops, names and MTU */
+	struct netdev_tx tx;   /* batched sends */
 	int fd;		       /* AF_PACKET socket; owned; -1 when closed */
 	int ifindex;	       /* attached interface, in the daemon's namespace */
 	bool was_down;	       /* open() set the link up; close() sets it down again */
@@ -40,6 +55,8 @@ struct netdev_port {
 };
 
 static const struct port_ops netdev_ops;
+static int netdev_send_now(struct port *p, const struct frame *f);
+static void tx_submit(struct netdev_port *d);
 
 static struct netdev_port *netdev_of(const struct port *p)
 {
@@ -226,8 +243,10 @@ static void netdev_close(struct port *p)
 {
 	struct netdev_port *d = netdev_of(p);
 
-	if (d->fd >= 0)
+	if (d->fd >= 0) {
+		tx_submit(d);
 		close(d->fd); /* also drops the promiscuous membership */
+	}
 	d->fd = -1;
 	if (d->was_down)
 		link_down(p->name, p->ifname, d->ifindex);
@@ -329,7 +348,65 @@ static int netdev_recv(struct port *p, struct frame *v, unsigned n)
 	return kept > 0 ? (int)kept : -EAGAIN;
 }
 
+/* Sends what send() queued; a frame the kernel refuses is counted and skipped. */
+static void tx_submit(struct netdev_port *d)
+{
+	struct netdev_tx *tx = &d->tx;
+	unsigned sent = 0;
+
+	while (sent < tx->n) {
+		int r = sendmmsg(d->fd, tx->msgs + sent, tx->n - sent, MSG_DONTWAIT);
+
+		if (r > 0) {
+			sent += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		tx->failed++;
+		tx->failed_bytes += tx->iov[sent][1].iov_len;
+		sent++;
+	}
+	tx->n = 0;
+}
+
+static int netdev_flush(struct port *p, uint64_t *ret_bytes)
+{
+	struct netdev_port *d = netdev_of(p);
+	int failed;
+
+	tx_submit(d);
+	failed = (int)d->tx.failed;
+	*ret_bytes = d->tx.failed_bytes;
+	d->tx.failed = 0;
+	d->tx.failed_bytes = 0;
+	return failed;
+}
+
 static int netdev_send(struct port *p, const struct frame *f)
+{
+	struct netdev_port *dp = netdev_of(p);
+	struct netdev_tx *tx = &dp->tx;
+
+	if (f->len <= NETDEV_TX_SLOT) {
+		unsigned i = tx->n;
+
+		memcpy(tx->buf[i], f->data, f->len);
+		tx->vnet[i] = f->vnet;
+		tx->iov[i][0] =
+			(struct iovec){ .iov_base = &tx->vnet[i], .iov_len = sizeof(tx->vnet[i]) };
+		tx->iov[i][1] = (struct iovec){ .iov_base = tx->buf[i], .iov_len = f->len };
+		tx->msgs[i] =
+			(struct mmsghdr){ .msg_hdr = { .msg_iov = tx->iov[i], .msg_iovlen = 2 } };
+		if (++tx->n == NETDEV_TX_SLOTS)
+			tx_submit(dp);
+		return 0;
+	}
+	tx_submit(dp); /* keep the order: queued frames first */
+	return netdev_send_now(p, f);
+}
+
+static int netdev_send_now(struct port *p, const struct frame *f)
 {
 	struct netdev_port *d = netdev_of(p);
 	struct iovec iov[2] = {
@@ -367,6 +444,7 @@ static const struct port_ops netdev_ops = {
 	.fd = netdev_fd,
 	.recv = netdev_recv,
 	.send = netdev_send,
+	.flush = netdev_flush,
 	.set_mtu = NULL, /* the interface belongs to its owner; p->mtu is the network's */
 };
 
