@@ -211,11 +211,20 @@ static int vsd_port_add(struct vsd *d, struct vsd_net *n, int (*new_port)(struct
  * guests' ARP caches stay right across daemon restarts: 02:76:73 ("vs")
  * followed by a hash of the network name.
  */
-static void vsd_dhcp_mac(const char *name, uint8_t mac[6])
+/*
+ * A MAC of our own for an interface vswitchd creates, derived from the
+ * network and port names (locally administered, unicast). The same on every
+ * start: a guest namespace keeps its DHCP lease and the guests' ARP caches
+ * stay right for the host adapter across a restart.
+ */
+static void vsd_stable_mac(const char *net, const char *port, uint8_t mac[6])
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a over "NET/PORT" */
 
-	for (const char *c = name; *c; c++)
+	for (const char *c = net; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *c = port; *c; c++)
 		h = (h ^ (uint8_t)*c) * 16777619u;
 	mac[0] = 0x02;
 	mac[1] = 0x76;
@@ -285,7 +294,7 @@ static int vsd_dhcp_start(struct vsd *d, struct vsd_net *n)
 						 .gateway_be = c->routes[i].gateway_be };
 	dc.routes = routes;
 	dc.n_routes = c->n_routes;
-	vsd_dhcp_mac(c->name, dc.server_mac);
+	vsd_stable_mac(c->name, "dhcp", dc.server_mac);
 	if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST) {
 		r = log_error_errno(-errno, "state folder '%s'", d->state_dir);
 		goto out;
@@ -339,14 +348,21 @@ static int (*vsd_port_ctor(enum profile_port_type t))(struct port **)
 	return t == PROFILE_PORT_NETDEV ? netdev_port_new : tap_port_new;
 }
 
+/* The provider's conf of profile port 'pp'; 'mac_buf' holds a tap's stable MAC. */
 static void vsd_port_conf(const struct vsd_net *n, const struct profile_port *pp,
-			  struct port_conf *pc)
+			  struct port_conf *pc, uint8_t mac_buf[6])
 {
+	const uint8_t *mac = pp->has_mac ? pp->mac : NULL;
+
+	if (!mac && pp->type == PROFILE_PORT_TAP) {
+		vsd_stable_mac(n->conf->name, pp->name, mac_buf);
+		mac = mac_buf;
+	}
 	*pc = (struct port_conf){
 		.name = pp->name,
 		.ifname = pp->ifname,
 		.netns = pp->netns[0] ? pp->netns : NULL,
-		.mac = pp->has_mac ? pp->mac : NULL,
+		.mac = mac,
 		.mtu = n->conf->mtu,
 		.vlan = pp->vlan,
 		.trunk = pp->has_trunk ? pp->trunk : NULL,
@@ -624,6 +640,7 @@ static struct json_object *vsd_vm_report(const struct vsd *d, const struct vsd_n
 static int vsd_vm_port_open(struct vsd *d, struct vsd_net *n, const struct profile_port *pp)
 {
 	struct port_conf pc;
+	uint8_t mac[6];
 	int r;
 
 	if (pp->type == PROFILE_PORT_TAP) {
@@ -631,7 +648,7 @@ static int vsd_vm_port_open(struct vsd *d, struct vsd_net *n, const struct profi
 		if (r < 0)
 			return r;
 	}
-	vsd_port_conf(n, pp, &pc);
+	vsd_port_conf(n, pp, &pc, mac);
 	pc.netns = NULL; /* QEMU runs beside vswitchd */
 	pc.mac = NULL;	 /* the port's MAC is the VM's, set in QEMU */
 	r = vsd_port_add(d, n, netdev_port_new, &pc, true);
@@ -989,6 +1006,7 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 		.fdb_max = conf->fdb_max,
 	};
 	struct port_conf pc;
+	uint8_t mac[6];
 	char ip[16];
 	int r;
 
@@ -1004,7 +1022,9 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 			.addr_be = conf->host_addr_be,
 			.prefix_len = conf->prefix_len,
 			.vlan = conf->host_vlan,
+			.mac = mac,
 		};
+		vsd_stable_mac(conf->name, "host", mac);
 		r = vsd_port_add(d, n, host_port_new, &pc, true);
 		if (r < 0)
 			return r;
@@ -1019,7 +1039,7 @@ static int vsd_net_start(struct vsd *d, struct vsd_net *n, struct profile_net *c
 		/* A machine's port comes and goes with the machine (vswitchctl vm up|down). */
 		if (vsd_vm_of_port(n, conf->ports[i].name))
 			continue;
-		vsd_port_conf(n, &conf->ports[i], &pc);
+		vsd_port_conf(n, &conf->ports[i], &pc, mac);
 		r = vsd_port_add(d, n, vsd_port_ctor(conf->ports[i].type), &pc, true);
 		if (r < 0)
 			return r;
@@ -1177,6 +1197,7 @@ static struct json_object *vsd_cmd_add_port(struct vsd *d, struct vsd_net *n, co
 	struct profile_port pp;
 	struct port_conf pc;
 	char err[PROFILE_ERR_MAX];
+	uint8_t mac[6];
 	int r;
 
 	r = profile_port_from_args(n->conf, name, (char *const *)kv, n_kv, &pp, err, sizeof(err));
@@ -1192,7 +1213,7 @@ static struct json_object *vsd_cmd_add_port(struct vsd *d, struct vsd_net *n, co
 					"interface '%s' is already port '%s' of network '%s'",
 					pp.ifname, d->nets[i].ports[j]->port->name,
 					d->nets[i].conf->name);
-	vsd_port_conf(n, &pp, &pc);
+	vsd_port_conf(n, &pp, &pc, mac);
 	r = vsd_port_add(d, n, vsd_port_ctor(pp.type), &pc, false);
 	if (r < 0)
 		return ctl_error("port '%s': %s", pp.name,

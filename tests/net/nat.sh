@@ -175,9 +175,12 @@ wait "$PID" 2>/dev/null || true
 tables=$(inns h nft list tables)
 [ -z "$tables" ] || fail "tables left after kill -9: $tables"
 pass "after kill -9 no table remains"
+G1_BEFORE=$G1
 start
 read -r G1 _ _ < <(dhcp g1 "${ID}a-g" pc1)
 read -r W _ _ < <(dhcp w "${ID}a-w")
+# The re-created tap has the same MAC, so the journal gives the guest its lease back.
+[ "$G1" = "$G1_BEFORE" ] || fail "after the restart the guest got $G1 instead of $G1_BEFORE"
 inns g1 curl -sf --max-time 10 -o /dev/null "http://$UP_I/page.bin" || fail "no service after the restart"
 got=$(inns i curl -sf --max-time 10 "http://$UP_H:8080/guest.txt") || fail "mapping gone after the restart"
 pass "after a restart the guest ($G1) reaches the internet and the mapping answers"
