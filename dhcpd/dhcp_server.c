@@ -414,6 +414,33 @@ static size_t reply_max(const struct dhcp_server *s, const struct dhcp_msg *m)
 	return ip_max - IPUDP_LEN;
 }
 
+/* Lease, renewal and rebinding times for the client of 's->msg'. */
+struct times {
+	uint32_t lease, renew, rebind; /* seconds */
+};
+
+/*
+ * RFC 2131 §4.3.1: a client may ask for a lease time (option 51). A shorter
+ * one than configured is granted (at least 60 s), with T1 and T2 brought
+ * within it; the configured time is the most a client gets.
+ */
+static struct times lease_times(const struct dhcp_server *s)
+{
+	struct times t = { s->lease_secs, s->renew_secs, s->rebind_secs };
+	size_t len;
+	const uint8_t *o = dhcp_msg_opt(&s->msg, DHCP_OPT_LEASE_TIME, &len);
+	uint32_t want = o && len == 4 ? get_be32(o) : 0;
+
+	if (!want || want >= s->lease_secs)
+		return t;
+	t.lease = want < 60 ? 60 : want;
+	if (t.rebind >= t.lease)
+		t.rebind = (uint32_t)((uint64_t)t.lease * 7 / 8);
+	if (t.renew >= t.rebind)
+		t.renew = t.lease / 2;
+	return t;
+}
+
 static void write_options(struct dhcp_server *s, const struct rx *rx, const struct answer *a,
 			  struct dhcp_build *b)
 {
@@ -439,11 +466,13 @@ static void write_options(struct dhcp_server *s, const struct rx *rx, const stru
 		return;
 	}
 	if (a->has_lease) {
-		put_be32(v, s->lease_secs);
+		struct times t = lease_times(s);
+
+		put_be32(v, t.lease);
 		(void)dhcp_build_opt(b, DHCP_OPT_LEASE_TIME, v, 4);
-		put_be32(v, s->renew_secs);
+		put_be32(v, t.renew);
 		(void)dhcp_build_opt(b, DHCP_OPT_T1, v, 4);
-		put_be32(v, s->rebind_secs);
+		put_be32(v, t.rebind);
 		(void)dhcp_build_opt(b, DHCP_OPT_T2, v, 4);
 	}
 	if (cid)
@@ -618,7 +647,7 @@ static int bind_ack(struct dhcp_server *s, const struct rx *rx, struct dhcp_leas
 	int r;
 
 	dhcp_pool_assign(s->pool, l, &rx->key, DHCP_LEASE_BOUND,
-			 secs_after(rx->now_us, s->lease_secs));
+			 secs_after(rx->now_us, lease_times(s).lease));
 	keep_hostname(l, &s->msg);
 	if (s->store.put) {
 		r = s->store.put(s->store.ctx, l);

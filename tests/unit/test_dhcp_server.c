@@ -98,7 +98,8 @@ struct req {
 	const char *hostname;
 	uint32_t ip_src_be, ip_dst_be; /* 0 = 0.0.0.0 and broadcast */
 	uint16_t max_size;
-	uint32_t xid; /* 0: one derived from mac_last */
+	uint32_t xid;	    /* 0: one derived from mac_last */
+	uint32_t lease_req; /* option 51 asked for, 0: none */
 };
 
 static void client_mac(uint8_t *m, uint8_t last)
@@ -167,6 +168,12 @@ static size_t mkframe(uint8_t *f, const struct req *r)
 			dhcp_build_opt(&b, DHCP_OPT_HOSTNAME, r->hostname, strlen(r->hostname)), 0);
 	if (r->rapid)
 		assert_int_equal(dhcp_build_opt(&b, DHCP_OPT_RAPID_COMMIT, NULL, 0), 0);
+	if (r->lease_req) {
+		uint8_t lt[4];
+
+		put_be32(lt, r->lease_req);
+		assert_int_equal(dhcp_build_opt(&b, DHCP_OPT_LEASE_TIME, lt, 4), 0);
+	}
 	if (r->max_size) {
 		put_be16(v, r->max_size);
 		assert_int_equal(dhcp_build_opt(&b, DHCP_OPT_MAX_SIZE, v, 2), 0);
@@ -1050,6 +1057,52 @@ static void test_no_all_ones_checksum(void **state)
 	dhcp_server_free(s);
 }
 
+static uint32_t reply_u32(uint8_t code)
+{
+	size_t len;
+	const uint8_t *p = dhcp_msg_opt(&reply_msg, code, &len);
+
+	assert_non_null(p);
+	assert_int_equal(len, 4);
+	return get_be32(p);
+}
+
+/* RFC 2131 §4.3.1: a shorter lease asked for is granted, a longer one is capped. */
+static void test_requested_lease_time(void **state)
+{
+	struct dhcp_server_conf c = base_conf();
+	struct dhcp_server *s = new_server(&c);
+	struct req r = { .type = DHCP_DISCOVER, .mac_last = 1, .lease_req = 600 };
+	struct out o;
+
+	(void)state;
+	assert_int_equal(send_req(s, &r, T0, &o), DHCP_OFFER);
+	assert_int_equal(reply_u32(DHCP_OPT_LEASE_TIME), 600);
+	assert_int_equal(reply_u32(DHCP_OPT_T1), 300);
+	assert_int_equal(reply_u32(DHCP_OPT_T2), 525);
+	r = (struct req){ .type = DHCP_REQUEST,
+			  .mac_last = 1,
+			  .req_be = A(16),
+			  .has_sid = true,
+			  .sid_be = SERVER,
+			  .lease_req = 600 };
+	assert_int_equal(send_req(s, &r, T0, &o), DHCP_ACK);
+	assert_int_equal(reply_u32(DHCP_OPT_LEASE_TIME), 600);
+	assert_true(store.n > 0);
+	assert_int_equal(store.recs[store.n - 1].expires_us, T0 + 600 * SEC);
+
+	r.lease_req = 30; /* below the floor */
+	assert_int_equal(send_req(s, &r, T0, &o), DHCP_ACK);
+	assert_int_equal(reply_u32(DHCP_OPT_LEASE_TIME), 60);
+	assert_true(reply_u32(DHCP_OPT_T1) < reply_u32(DHCP_OPT_T2));
+	assert_true(reply_u32(DHCP_OPT_T2) < 60);
+	r.lease_req = 99999; /* above the configured 3600 */
+	assert_int_equal(send_req(s, &r, T0, &o), DHCP_ACK);
+	assert_int_equal(reply_u32(DHCP_OPT_LEASE_TIME), 3600);
+	assert_int_equal(reply_u32(DHCP_OPT_T1), 1800);
+	dhcp_server_free(s);
+}
+
 static void test_drop_names(void **state)
 {
 	(void)state;
@@ -1063,6 +1116,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_no_all_ones_checksum),
+		cmocka_unit_test(test_requested_lease_time),
 		cmocka_unit_test(test_dora),
 		cmocka_unit_test(test_broadcast_bit),
 		cmocka_unit_test(test_init_reboot),
