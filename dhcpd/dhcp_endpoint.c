@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/syncer.h"
 #include "dhcpd/dhcp_lease_file.h"
@@ -70,21 +71,14 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 #define EP_IN_USE_WINDOW_MS (10 * 60 * 1000)
 
 static bool ep_addr_in_use(void *ctx, uint32_t addr_be, const uint8_t client_mac[6])
 {
 	struct dhcp_endpoint *ep = ctx;
 
-	return dhcp_probe_in_use(ep->probe, addr_be, client_mac, mono_ms(), EP_IN_USE_WINDOW_MS);
+	return dhcp_probe_in_use(ep->probe, addr_be, client_mac, clock_mono_ms(),
+				 EP_IN_USE_WINDOW_MS);
 }
 
 static void restore_one(const struct dhcp_lease *l, void *arg)
@@ -397,7 +391,7 @@ static void send_arp_probe(struct dhcp_endpoint *ep, uint32_t addr_be)
 	put_be16(f + 20, 1); /* request */
 	memcpy(f + 22, ep->mac, 6);
 	memcpy(f + 38, &addr_be, 4);
-	inject(ep, f, sizeof(f), mono_ms());
+	inject(ep, f, sizeof(f), clock_mono_ms());
 }
 
 /* One warning per exhaustion episode: the server itself logs only at debug. */
@@ -428,7 +422,7 @@ static int ep_send(struct port *p, const struct frame *f)
 	 * offloads = 0: the core segments GSO frames and fills partial
 	 * checksums before calling us, so 'f' is a plain frame.
 	 */
-	ep->last_frame_ms = mono_ms();
+	ep->last_frame_ms = clock_mono_ms();
 	dhcp_probe_observe(ep->probe, f->data, f->len, ep->last_frame_ms);
 	r = dhcp_server_handle(ep->srv, f->data, f->len, wall_us(), ep->reply, sizeof(ep->reply),
 			       &len);
@@ -436,13 +430,13 @@ static int ep_send(struct port *p, const struct frame *f)
 	if (r <= 0)
 		return 0; /* ignored frames are counted by the server, not send failures */
 	if (!dhcp_server_reply_deferred(ep->srv)) {
-		inject(ep, ep->reply, len, mono_ms());
+		inject(ep, ep->reply, len, clock_mono_ms());
 		if (r == DHCP_OFFER && dhcp_server_arp_probe(ep->srv))
 			send_arp_probe(ep, dhcp_server_arp_probe(ep->srv));
 		return 0;
 	}
 	if (ep->n_queue == DHCP_ENDPOINT_QUEUE_MAX)
-		(void)sync_inline(ep, mono_ms());
+		(void)sync_inline(ep, clock_mono_ms());
 	if (ep->n_queue == DHCP_ENDPOINT_QUEUE_MAX) { /* the sync failed: nothing was released */
 		ep->replies_dropped++;
 		return 0;
@@ -471,7 +465,7 @@ static void ep_close(struct port *p)
 	struct dhcp_endpoint *ep = ep_of(p);
 
 	/* Let a sync in flight finish: a compaction must not pull the fd from under it. */
-	wait_in_flight(ep, mono_ms());
+	wait_in_flight(ep, clock_mono_ms());
 	if (ep->lf && !ep->in_flight)
 		(void)dhcp_lease_file_sync(ep->lf, wall_us());
 	drop_upto(ep, UINT64_MAX);

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "tap/ifconf.h"
 #include "vswitch/frame.h"
@@ -263,14 +263,6 @@ static int netdev_fd(const struct port *p)
 	return netdev_of(p)->fd;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* A VLAN tag the device stripped, from the frame's auxdata, into 'f'. */
 static void aux_vlan(struct msghdr *mh, struct frame *f)
 {
@@ -330,7 +322,7 @@ static int netdev_recv(struct port *p, struct frame *v, unsigned n)
 		 */
 		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len < sizeof(v[i].vnet)) {
 			d->n_truncated++;
-			if (log_ratelimit(&d->trunc_log_ms, now_ms()))
+			if (log_ratelimit(&d->trunc_log_ms, clock_mono_ms()))
 				log_warn("port '%s': frame of %zu bytes too big for the buffer, "
 					 "dropped (GRO beyond 64 KiB?); %llu so far",
 					 p->name, len, (unsigned long long)d->n_truncated);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "vhd-attach/vhd.h"
 #include "vhd-attach/vhd_fmt.h"
 #include "vhd-attach/vhd_ops.h"
@@ -86,14 +87,6 @@ int vhd_diskset_disk_path(const struct vhd_diskset_conf *c, size_t i, char *out,
 	kind = c->mode == VHD_DISKSET_UNDO ? "undo" : "diff";
 	n = snprintf(out, cap, "%s/%s.%.*s.%s.vhd", c->dir, c->vm, (int)stem_len, base, kind);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* True while the export process exists; reaps it when it has ended. */
@@ -211,8 +204,8 @@ static int start_export(struct vhd_diskset *s, const struct vhd_diskset_conf *c,
 		_exit(127);
 	}
 	s->pid = pid;
-	until = mono_ms() + UP_WAIT_MS;
-	while (mono_ms() < until) {
+	until = clock_mono_ms() + UP_WAIT_MS;
+	while (clock_mono_ms() < until) {
 		if (socket_ready(c->socket))
 			return 0;
 		if (!export_alive(s)) {
@@ -228,13 +221,13 @@ static int start_export(struct vhd_diskset *s, const struct vhd_diskset_conf *c,
 
 static void stop_export(struct vhd_diskset *s)
 {
-	uint64_t until = mono_ms() + DOWN_WAIT_MS;
+	uint64_t until = clock_mono_ms() + DOWN_WAIT_MS;
 
 	if (!export_alive(s))
 		return;
 	(void)kill(s->pid, SIGTERM);
 	while (export_alive(s)) {
-		if (mono_ms() >= until) {
+		if (clock_mono_ms() >= until) {
 			(void)kill(s->pid, SIGKILL);
 			(void)waitpid(s->pid, NULL, 0);
 			s->pid = 0;

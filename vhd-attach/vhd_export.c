@@ -58,9 +58,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vhd-attach/nbd_proto.h"
 #include "vhd-attach/vhd.h"
@@ -129,21 +129,13 @@ struct vhd_export {
 	uint64_t rl_conn;	  /* rate limit of per-connection problem lines */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* One line per problem with clients, at most one per second for the whole server. */
 static bool srv_may_log(struct vhd_export *s)
 {
 	bool ok;
 
 	pthread_mutex_lock(&s->log_lock);
-	ok = log_ratelimit(&s->rl_conn, now_ms());
+	ok = log_ratelimit(&s->rl_conn, clock_mono_ms());
 	pthread_mutex_unlock(&s->log_lock);
 	return ok;
 }
@@ -828,7 +820,7 @@ static uint32_t check_request(const struct conn *c, const struct nbd_request *rq
 /* A libvhd failure on a client's request: logged at most once a second per image. */
 static void log_io(struct image *im, const char *what, const struct nbd_request *rq, int r)
 {
-	if (log_ratelimit(&im->rl_io, now_ms()))
+	if (log_ratelimit(&im->rl_io, clock_mono_ms()))
 		log_warn_errno(r, "export '%s': %s of %" PRIu32 " bytes at %" PRIu64 " failed",
 			       im->name, what, rq->len, rq->offset);
 }
@@ -1319,15 +1311,15 @@ static void drain_eventfd(int fd)
 /* Lets connections end (see the top comment), then joins them all. */
 static void stop_connections(struct vhd_export *s)
 {
-	uint64_t deadline = now_ms() + GRACE_MS;
+	uint64_t deadline = clock_mono_ms() + GRACE_MS;
 
 	for (struct conn *c = s->conns; c; c = c->next)
 		(void)shutdown(c->fd, SHUT_RD);
 	reap(s, false);
-	while (s->n_conns && now_ms() < deadline) {
+	while (s->n_conns && clock_mono_ms() < deadline) {
 		struct pollfd p = { .fd = s->reap_fd, .events = POLLIN };
 
-		(void)poll(&p, 1, (int)(deadline - now_ms()));
+		(void)poll(&p, 1, (int)(deadline - clock_mono_ms()));
 		drain_eventfd(s->reap_fd);
 		reap(s, false);
 	}

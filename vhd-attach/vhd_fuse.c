@@ -16,11 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <time.h>
 
 #include <fuse.h>
 #include <linux/falloc.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vhd-attach/vhd.h"
 
@@ -40,21 +40,13 @@ static struct vhd_fuse *self(void)
 	return fuse_get_context()->private_data;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Logs a failed request (at most once a second: a dying disk fails every
  * request) and turns library errors into what the kernel passes on.
  */
 static int io_error(struct vhd_fuse *f, const char *what, int r, uint64_t off, uint64_t len)
 {
-	if (log_ratelimit(&f->log_state, now_ms()))
+	if (log_ratelimit(&f->log_state, clock_mono_ms()))
 		log_error_errno(r, "image '%s': %s of %" PRIu64 " bytes at %" PRIu64 " failed",
 				vhd_path(f->v), what, len, off);
 	switch (r) {

@@ -47,9 +47,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "common/bytes.h"
+#include "common/clock.h"
 #include "common/csum.h"
 #include "common/log.h"
 #include "vswitch/fdb.h"
@@ -289,18 +289,11 @@ static const struct frame *switch_tag(const struct frame *f, uint16_t vid, uint8
 
 static void switch_monitor(struct vswitch *sw, struct port *watched, const struct frame *f);
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Hands a frame bound for an impaired port to its queue, vnet header kept alongside. */
 static int switch_impair_offer(struct port *out, const struct frame *f)
 {
-	int r = impair_enqueue(out->impair, f->data, f->len, &f->vnet, sizeof(f->vnet), mono_us());
+	int r = impair_enqueue(out->impair, f->data, f->len, &f->vnet, sizeof(f->vnet),
+			       clock_mono_us());
 
 	/* Losses and overflows are the impairment's own counters (impair_get_stats). */
 	return r < 0 ? r : 0;
@@ -621,7 +614,7 @@ int switch_set_impair(struct vswitch *sw, struct port *p, const struct impair_co
 	if (p->impair)
 		return impair_set(p->impair, c);
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = mono_us();
+		seed = clock_mono_us();
 	r = impair_new(&imp, c, SWITCH_IMPAIR_FRAMES, port_max_frame(p), seed);
 	if (r < 0)
 		return r;

@@ -24,9 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "dhcpd/dhcp_endpoint.h"
 #include "dhcpd/dhcp_msg.h"
@@ -101,21 +101,13 @@ struct vsd {
 	ev_signal sig_term, sig_int;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void vsd_port_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vsd_port *vp = w->data;
 	int r;
 
 	(void)revents;
-	r = switch_poll_port(vp->net->sw, vp->port, VSD_POLL_BUDGET, now_ms());
+	r = switch_poll_port(vp->net->sw, vp->port, VSD_POLL_BUDGET, clock_mono_ms());
 	if (r >= 0)
 		return;
 	/*
@@ -125,7 +117,7 @@ static void vsd_port_cb(struct ev_loop *loop, ev_io *w, int revents)
 	 */
 	if (r == -EINTR || r == -ENOBUFS || r == -ENOMEM || r == -EBADMSG || r == -EMSGSIZE ||
 	    r == -ENETDOWN) {
-		if (log_ratelimit(&vp->log_rl, now_ms()))
+		if (log_ratelimit(&vp->log_rl, clock_mono_ms()))
 			log_warn_errno(r, "port '%s' of network '%s': receive error",
 				       vp->port->name, vp->net->conf->name);
 		return;
@@ -242,7 +234,7 @@ static void vsd_dhcp_sync_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (n->dhcp)
-		(void)dhcp_endpoint_synced(n->dhcp, now_ms());
+		(void)dhcp_endpoint_synced(n->dhcp, clock_mono_ms());
 }
 
 /* Starts the network's DHCP endpoint from its profile. 0 or a negative errno (logged). */
@@ -429,7 +421,7 @@ static void vsd_dns_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	(void)dns_proxy_handle(w->data, now_ms());
+	(void)dns_proxy_handle(w->data, clock_mono_ms());
 }
 
 /* Starts NAT's DNS proxy on the host adapter address. 0 or -errno (logged). */
@@ -1328,7 +1320,7 @@ static struct json_object *vsd_handle(void *arg, const char *cmd, const char *co
 				   : vsd_reply_with("ports", report_ports(n->sw));
 	if (!strcmp(cmd, "fdb"))
 		return n_args != 1 ? ctl_error("usage: fdb NET")
-				   : vsd_reply_with("fdb", report_fdb(n->sw, now_ms()));
+				   : vsd_reply_with("fdb", report_fdb(n->sw, clock_mono_ms()));
 	if (!strcmp(cmd, "leases"))
 		return n_args != 1 ? ctl_error("usage: leases NET") : vsd_cmd_leases(n);
 	if (!strcmp(cmd, "capture"))
@@ -1354,7 +1346,7 @@ static void vsd_ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void vsd_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct vsd *d = w->data;
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 
 	(void)loop;
 	(void)revents;
@@ -1386,21 +1378,13 @@ static void vsd_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (!d->nets[i].dhcp)
 			continue;
 		if (!now)
-			now = now_ms();
+			now = clock_mono_ms();
 		(void)dhcp_endpoint_flush(d->nets[i].dhcp, now);
 	}
 	vsd_impair_arm(d);
 	/* Last: what endpoints and timers sent this round leaves before the loop sleeps. */
 	for (size_t i = 0; i < d->n_nets; i++)
 		switch_flush(d->nets[i].sw);
-}
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /*
@@ -1418,7 +1402,7 @@ static void vsd_impair_arm(struct vsd *d)
 		if (!d->nets[i].n_impaired)
 			continue;
 		if (!now)
-			now = mono_us();
+			now = clock_mono_us();
 		t = switch_impair_run(d->nets[i].sw, now);
 		if (t < next)
 			next = t;
