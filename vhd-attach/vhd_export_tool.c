@@ -43,12 +43,6 @@ static int usage_error(const char *msg, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int fail(const char *path, int r, const char *err)
-{
-	fprintf(stderr, "vhd: export: '%s': %s\n", path, err && err[0] ? err : strerror(-r));
-	return EXIT_FAILURE;
-}
-
 /* The default export name: the file name without a ".vhd" suffix (malloc'd), or NULL. */
 static char *default_name(const char *path)
 {
@@ -136,7 +130,7 @@ int vhd_tool_export(int argc, char **argv)
 
 	names = calloc((size_t)argc, sizeof(*names));
 	if (!names)
-		return fail("export", -ENOMEM, NULL);
+		return vhd_tool_fail("export", -ENOMEM, NULL);
 	while ((c = getopt_long(argc, argv, "s:l:wn:p:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -185,7 +179,7 @@ int vhd_tool_export(int argc, char **argv)
 	for (int i = n_names; i < n_images; i++) {
 		names[i] = default_name(argv[optind + i]);
 		if (!names[i]) {
-			r = fail(argv[optind + i], -ENOMEM, NULL);
+			r = vhd_tool_fail(argv[optind + i], -ENOMEM, NULL);
 			goto out;
 		}
 	}
@@ -208,14 +202,14 @@ int vhd_tool_export(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
-		fail("signalfd", -errno, NULL);
+		vhd_tool_fail("signalfd", -errno, NULL);
 		goto out;
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	r = vhd_export_new(&s, writable);
 	if (r < 0) {
-		fail("export", r, NULL);
+		vhd_tool_fail("export", r, NULL);
 		goto out;
 	}
 	for (int i = 0; i < n_images; i++) {
@@ -226,18 +220,18 @@ int vhd_tool_export(int argc, char **argv)
 
 		r = vhd_open(&v, path, &o);
 		if (r < 0) {
-			fail(path, r, err);
+			vhd_tool_fail(path, r, err);
 			goto out;
 		}
 		r = vhd_export_add(s, names[i], v);
 		if (r < 0) {
 			vhd_free(v);
 			if (r == -EBUSY)
-				fail(path, r,
-				     "shares a file with another export: writes to one "
-				     "would change the other");
+				vhd_tool_fail(path, r,
+					      "shares a file with another export: writes to one "
+					      "would change the other");
 			else
-				fail(path, r, NULL);
+				vhd_tool_fail(path, r, NULL);
 			goto out;
 		}
 	}
@@ -245,15 +239,16 @@ int vhd_tool_export(int argc, char **argv)
 	if (listen_spec) {
 		r = vhd_export_listen_tcp(s, host, port, where, sizeof(where));
 		if (r < 0) {
-			fail(listen_spec, r,
-			     r == -EADDRNOTAVAIL ? "cannot resolve or use that address" : NULL);
+			vhd_tool_fail(listen_spec, r,
+				      r == -EADDRNOTAVAIL ? "cannot resolve or use that address"
+							  : NULL);
 			goto out;
 		}
 	} else {
 		if (!sock) {
 			def_sock = malloc(strlen(names[0]) + 8);
 			if (!def_sock) {
-				fail("export", -ENOMEM, NULL);
+				vhd_tool_fail("export", -ENOMEM, NULL);
 				goto out;
 			}
 			sprintf(def_sock, "./%s.sock", names[0]);
@@ -261,8 +256,9 @@ int vhd_tool_export(int argc, char **argv)
 		}
 		r = vhd_export_listen_unix(s, sock);
 		if (r < 0) {
-			fail(sock, r,
-			     r == -EADDRINUSE ? "another server is listening on this socket"
+			vhd_tool_fail(sock, r,
+				      r == -EADDRINUSE
+					      ? "another server is listening on this socket"
 					      : NULL);
 			goto out;
 		}
@@ -271,7 +267,7 @@ int vhd_tool_export(int argc, char **argv)
 	if (pid_file) {
 		r = write_pid_file(pid_file);
 		if (r < 0) {
-			fail(pid_file, r, NULL);
+			vhd_tool_fail(pid_file, r, NULL);
 			goto out;
 		}
 		pid_written = true;

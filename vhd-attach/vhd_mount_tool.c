@@ -76,21 +76,18 @@ static int usage_error(const char *fmt, ...)
 static int fail(const char *path, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prints "vhd: VERB: 'PATH': reason", the reason from 'fmt' or else strerror(-r). */
+/* vhd_tool_fail() with the reason formatted from 'fmt', or strerror(-r) without one. */
 static int fail(const char *path, int r, const char *fmt, ...)
 {
+	char reason[8192] = ""; /* a message naming two paths fits */
 	va_list ap;
 
-	fprintf(stderr, "vhd: %s: '%s': ", verb, path);
 	if (fmt && fmt[0]) {
 		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
+		vsnprintf(reason, sizeof(reason), fmt, ap);
 		va_end(ap);
-	} else {
-		fputs(strerror(-r), stderr);
 	}
-	fputc('\n', stderr);
-	return EXIT_FAILURE;
+	return vhd_tool_fail(path, r, reason);
 }
 
 static const char *run_dir(void)

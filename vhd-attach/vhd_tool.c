@@ -65,7 +65,7 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static int fail(const char *path, int r, const char *err)
+int vhd_tool_fail(const char *path, int r, const char *err)
 {
 	fprintf(stderr, "vhd: %s: '%s': %s\n", verb, path, err && err[0] ? err : strerror(-r));
 	return EXIT_FAILURE;
@@ -400,7 +400,7 @@ static int cmd_info(int argc, char **argv)
 		return usage_error("%s", "expects one IMAGE");
 	r = vhd_open(&v, argv[optind], &oo);
 	if (r < 0)
-		return fail(argv[optind], r, err);
+		return vhd_tool_fail(argv[optind], r, err);
 	if (json)
 		printf("{\"chain\": [");
 	for (struct vhd *p = v; p; p = vhd_parent(p))
@@ -414,7 +414,7 @@ static int cmd_info(int argc, char **argv)
 
 		if (l >= VHD_LINK_MISSING) {
 			fflush(stdout);
-			r = fail(vhd_path(p), -ENOLINK, vhd_link_reason(p));
+			r = vhd_tool_fail(vhd_path(p), -ENOLINK, vhd_link_reason(p));
 		}
 	}
 	vhd_free(v);
@@ -468,7 +468,7 @@ static int cmd_check(int argc, char **argv)
 		return usage_error("%s", "expects one IMAGE");
 	r = vhd_check(argv[optind], &o, &res);
 	if (r < 0)
-		return fail(argv[optind], r, NULL);
+		return vhd_tool_fail(argv[optind], r, NULL);
 	if (!quiet || res.n_errors)
 		printf("%s: %u error(s), %u warning(s), %u repaired, %u block(s) allocated\n",
 		       argv[optind], res.n_errors, res.n_warnings, res.n_repaired, res.n_blocks);
@@ -542,7 +542,7 @@ static int cmd_create(int argc, char **argv)
 		return usage_error("%s", "needs -s SIZE");
 	r = vhd_create(NULL, argv[optind], &o);
 	if (r < 0)
-		return fail(argv[optind], r, err);
+		return vhd_tool_fail(argv[optind], r, err);
 	return 0;
 }
 
@@ -666,7 +666,7 @@ static int cmd_convert(int argc, char **argv)
 					    .err = err };
 
 		r = dump_stdout(argv[optind], &oo, true, err);
-		return r < 0 ? fail(argv[optind], r, err) : 0;
+		return r < 0 ? vhd_tool_fail(argv[optind], r, err) : 0;
 	}
 	if (optind != argc - 2)
 		return usage_error("%s", "expects SOURCE and DEST");
@@ -682,12 +682,12 @@ static int cmd_convert(int argc, char **argv)
 		if (out != VHD_OUT_RAW)
 			return usage_error("%s", "only -O raw can go to stdout");
 		r = dump_stdout(argv[optind], &oo, false, err);
-		return r < 0 ? fail(argv[optind], r, err) : 0;
+		return r < 0 ? vhd_tool_fail(argv[optind], r, err) : 0;
 	}
 	vhd_tool_set_progress(&o, prog, &b);
 	r = vhd_convert(argv[optind], in, argv[optind + 1], (enum vhd_out)out, &o);
 	if (r < 0)
-		return fail(argv[optind], r, err);
+		return vhd_tool_fail(argv[optind], r, err);
 	return 0;
 }
 
@@ -750,7 +750,7 @@ static int cmd_merge(int argc, char **argv)
 	else
 		r = vhd_merge(argv[optind], &o);
 	if (r < 0)
-		return fail(argv[optind], r, err);
+		return vhd_tool_fail(argv[optind], r, err);
 	return 0;
 }
 
@@ -785,7 +785,7 @@ static int cmd_compact(int argc, char **argv)
 	vhd_tool_set_progress(&o, prog, &b);
 	r = vhd_compact(argv[optind], &o, &dropped);
 	if (r < 0)
-		return fail(argv[optind], r, err);
+		return vhd_tool_fail(argv[optind], r, err);
 	if (isatty(STDOUT_FILENO))
 		printf("%s: %u block(s) dropped\n", argv[optind], dropped);
 	return 0;
@@ -824,7 +824,7 @@ static int cmd_undo(int argc, char **argv)
 		return usage_error("unknown undo action '%s'", argv[optind]);
 	r = vhd_undo(argv[optind + 1], (enum vhd_undo_op)op, &o);
 	if (r < 0)
-		return fail(argv[optind + 1], r, err);
+		return vhd_tool_fail(argv[optind + 1], r, err);
 	return 0;
 }
 

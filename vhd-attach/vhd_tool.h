@@ -24,6 +24,13 @@ struct vhd_tool_bar {
  */
 void vhd_tool_set_progress(struct vhd_ops_opts *o, bool want, struct vhd_tool_bar *b);
 
+/*
+ * Prints the one failure line of a verb, "vhd: VERB: 'PATH': reason", the
+ * reason being 'err' (borrowed) or, when it is NULL or empty, strerror(-r).
+ * Returns the exit status 1.
+ */
+int vhd_tool_fail(const char *path, int r, const char *err);
+
 int vhd_tool_mount(int argc, char **argv);
 int vhd_tool_unmount(int argc, char **argv);
 int vhd_tool_export(int argc, char **argv);
