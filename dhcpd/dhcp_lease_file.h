@@ -118,7 +118,7 @@ const struct dhcp_lease_file_stats *dhcp_lease_file_stats(const struct dhcp_leas
 
 /*
  * Formats 'l' as one journal line with its newline into 'buf' ('cap' >= 512).
- * Returns the length. Exposed for tests and tools.
+ * Returns the length, or 0 when 'cap' is smaller. Exposed for tests and tools.
  */
 size_t dhcp_lease_file_format(const struct dhcp_lease *l, char *buf, size_t cap);
 
