@@ -4,7 +4,8 @@
 # vswitchd start-up failures, inside a namespace of the test's own: an invalid
 # profile exits 2 naming FILE:LINE; a busy interface name, missing privileges
 # and an unknown netns exit 1 with one line; none of them leaves anything.
-# Also: the embedded default profile comes up and goes away cleanly.
+# Also: the embedded default profile comes up and goes away cleanly, and
+# --rx-coalesce takes 0 to 1000 and refuses anything else.
 . "$(dirname "$0")/lib.sh"
 
 newns h
@@ -33,6 +34,12 @@ mac = 01:00:5e:00:00:01
 CONF
 expect_exit 2 "bad.conf:7:" -c "$TMP/bad.conf"
 pass "invalid profile: exit 2 naming FILE:LINE, nothing created"
+
+for bad in 1001 -5 abc 20us ""; do
+	expect_exit 2 "rx-coalesce: '$bad' is not a number of microseconds from 0 to 1000" \
+		--rx-coalesce="$bad"
+done
+pass "bad --rx-coalesce values: exit 2 with one line, nothing created"
 
 cat >"$TMP/good.conf" <<CONF
 [network]
@@ -95,3 +102,13 @@ inns h "$BIN/vswitchd" -f -s "$SOCK" >"$TMP/out2" 2>&1 || rc=$?
 stop_daemon "$PID"
 ! links h | grep vswitch0 >/dev/null || fail "default host adapter left behind"
 pass "embedded default profile starts and stops cleanly"
+
+# Coalescing off and at its maximum: both are accepted and run the network.
+for co in 0 1000; do
+	start_daemon h "$TMP/co$co.log" -s "$SOCK" --rx-coalesce=$co
+	PID=$LAST_PID
+	wait_ready "$SOCK" "$PID"
+	ctl "$SOCK" show | grep "^vswitch0 " >/dev/null || fail "--rx-coalesce=$co: network not up"
+	stop_daemon "$PID"
+done
+pass "--rx-coalesce=0 and =1000 run the network"
