@@ -9,8 +9,10 @@
 # prints the packets received per second and where the others were lost:
 # at the sender's interface queue (TX dropped) or at the receiver's socket
 # (UdpRcvbufErrors). docs/PERFORMANCE.md explains what the table shows.
+# The first rows also run vswitchd with netdev ports on veths. VSWITCHD_OPTS
+# adds options to vswitchd's command line, e.g. --rx-coalesce=0 to compare.
 #
-# Usage: bench/placement.sh [SECONDS]   (build first)
+# Usage: [VSWITCHD_OPTS=...] bench/placement.sh [SECONDS]   (build first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-6}
@@ -40,14 +42,25 @@ run() {
 		ip netns add "$ID-$n"
 		ip -n "$ID-$n" link set lo up
 	done
-	if [ "$kind" = tap ]; then
-		printf '[network]\nname = %s\nsubnet = 10.90.0.0/24\n[port g1]\nnetns = %s\n[port g2]\nnetns = %s\n' \
-			"$ID" "$ID-g1" "$ID-g2" >"$TMP/p.conf"
+	if [ "$kind" != bridge ]; then
+		if [ "$kind" = tap ]; then
+			printf '[network]\nname = %s\nsubnet = 10.90.0.0/24\n[port g1]\nnetns = %s\n[port g2]\nnetns = %s\n' \
+				"$ID" "$ID-g1" "$ID-g2" >"$TMP/p.conf"
+			d1=$ID-g1 d2=$ID-g2
+		else
+			ip link add v1 netns "$ID-h" type veth peer name eth0 netns "$ID-g1"
+			ip link add v2 netns "$ID-h" type veth peer name eth0 netns "$ID-g2"
+			ip -n "$ID-h" link set v1 up
+			ip -n "$ID-h" link set v2 up
+			printf '[network]\nname = %s\nsubnet = 10.90.0.0/24\n[port g1]\ntype = netdev\ninterface = v1\n[port g2]\ntype = netdev\ninterface = v2\n' \
+				"$ID" >"$TMP/p.conf"
+		fi
+		# shellcheck disable=SC2086 # VSWITCHD_OPTS is a list of options
 		ip netns exec "$ID-h" taskset -c "$w" "$BIN/vswitchd" -f -s "$TMP/ctl.sock" -c "$TMP/p.conf" \
-			2>"$TMP/vs.log" &
+			${VSWITCHD_OPTS:-} 2>"$TMP/vs.log" &
 		VS=$!
 		for _ in $(seq 50); do "$BIN/vswitchctl" -s "$TMP/ctl.sock" show >/dev/null 2>&1 && break; sleep 0.1; done
-		d1=$ID-g1 d2=$ID-g2
+		kill -0 "$VS" 2>/dev/null || { echo "vswitchd did not start: $(cat "$TMP/vs.log")" >&2; exit 1; }
 	else
 		ip link add v1 netns "$ID-h" type veth peer name eth0 netns "$ID-g1"
 		ip link add v2 netns "$ID-h" type veth peer name eth0 netns "$ID-g2"
@@ -72,7 +85,7 @@ import json, sys
 u = json.load(open(sys.argv[1]))["end"]["sum"]
 print(int((u["packets"] - u["lost_packets"]) / u["seconds"]), sys.argv[2], sys.argv[3])
 PY
-	if [ "$kind" = tap ]; then
+	if [ "$kind" != bridge ]; then
 		# SIGTERM: vswitchd removes its taps before the next run makes them again.
 		kill -TERM "$VS"
 		wait "$VS" || true
@@ -83,10 +96,13 @@ printf '%-34s %-8s %14s %16s %16s\n' placement switch "received pkt/s" "dropped 
 row() { # row LABEL KIND S R W
 	local label=$1 kind=$2
 	shift 2
-	read -r pps txd rcv < <(run "$kind" "$@")
+	# Not a process substitution: the next run must not start before this one has stopped.
+	run "$kind" "$@" >"$TMP/row"
+	read -r pps txd rcv <"$TMP/row"
 	printf '%-34s %-8s %14s %16s %16s\n' "$label" "$kind" "$pps" "$txd" "$rcv"
 }
 row "unpinned" tap 0-1 0-1 0-1
+row "unpinned" netdev 0-1 0-1 0-1
 row "unpinned" bridge 0-1 0-1 -
 row "S | R+W" tap 0 1 1
 row "S | R (bridge: in S's calls)" bridge 0 1 -

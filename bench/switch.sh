@@ -13,7 +13,9 @@
 # GB forwarded (TCP, one stream) and peak RSS. Prints a table with ratios to
 # the kernel bridge.
 #
-# Usage: bench/switch.sh [DURATION]   (build first: scripts/test.sh or cmake)
+# VSWITCHD_OPTS adds options to vswitchd's command line (e.g. --rx-coalesce=0).
+#
+# Usage: [VSWITCHD_OPTS=...] bench/switch.sh [DURATION]   (build first: scripts/test.sh or cmake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -94,7 +96,9 @@ run_vswitch() { # run_vswitch tap|netdev
 	fresh
 	[ "$kind" = netdev ] && veths
 	profile "$kind" >"$TMP/p.conf"
-	ip netns exec "$ID-h" "$BIN/vswitchd" -f -s "$TMP/ctl.sock" -c "$TMP/p.conf" 2>"$TMP/vs.log" &
+	# shellcheck disable=SC2086 # VSWITCHD_OPTS is a list of options
+	ip netns exec "$ID-h" "$BIN/vswitchd" -f -s "$TMP/ctl.sock" -c "$TMP/p.conf" ${VSWITCHD_OPTS:-} \
+		2>"$TMP/vs.log" &
 	pid=$!
 	for _ in $(seq 50); do "$BIN/vswitchctl" -s "$TMP/ctl.sock" show >/dev/null 2>&1 && break; sleep 0.1; done
 	if [ "$kind" = tap ]; then
