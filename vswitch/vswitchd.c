@@ -1378,10 +1378,11 @@ static void vsd_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * Receive coalescing, as a NIC moderates its interrupts. Under a stream of
- * small frames the loop would otherwise wake for every frame or two: each
- * packet socket or tap signals its reader per frame, and a context switch
- * costs more than forwarding the frame (on two cores, a 64-byte flood
- * through netdev ports made 150,000 context switches per second). While
+ * small frames the loop would otherwise come back for every frame or two:
+ * each frame written to a guest wakes it, the guest preempts the switch,
+ * and a context switch costs more than forwarding the frame (on two cores
+ * a 64-byte flood through netdev ports preempted vswitchd about 40,000
+ * times a second). While
  * the last window of about a millisecond saw more than VSD_COALESCE_RATE
  * frames per second, each round that moved frames ends with a pause of
  * 'coalesce_us' before the loop polls again, so the next round finds a
