@@ -21,14 +21,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP=${1:-5}
-BIN=${BUILD_DIR:-$PWD/build}/vswitch
 RATES="2000 4000 6000 8000 10000 12000 14000 16000 18000 20000 22000 24000 27000 30000"
 # dnsmasq rewrites its whole lease file on every change, so it tops out in the
 # hundreds: it climbs its own, finer ladder.
 DM_RATES="100 200 300 400 500 600 700 800 1000 1200 1500 2000"
-[ "$(id -u)" -eq 0 ] || { echo "bench/dhcp.sh: needs root" >&2; exit 1; }
-[ -x "$BIN/vswitchd" ] || { echo "bench/dhcp.sh: build first ($BIN/vswitchd missing)" >&2; exit 1; }
-./scripts/install-deps.sh bench
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_start dhcp.sh
 
 ID=$(printf 'd%x' $(( ($$ ^ RANDOM) & 0xffff )))
 TMP=$(mktemp -d)

@@ -16,11 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-6}
-BIN=${BUILD_DIR:-$PWD/build}/vswitch
-[ "$(id -u)" -eq 0 ] || { echo "bench/placement.sh: needs root" >&2; exit 1; }
-[ -x "$BIN/vswitchd" ] || { echo "bench/placement.sh: build first ($BIN/vswitchd missing)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench/placement.sh: needs two CPUs" >&2; exit 1; }
-./scripts/install-deps.sh bench
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_start placement.sh
 
 ID=$(printf 'q%x' $(( ($$ ^ RANDOM) & 0xffff )))
 TMP=$(mktemp -d)

@@ -19,10 +19,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
-BIN=${BUILD_DIR:-$PWD/build}/vswitch
-[ "$(id -u)" -eq 0 ] || { echo "bench/switch.sh: needs root" >&2; exit 1; }
-[ -x "$BIN/vswitchd" ] || { echo "bench/switch.sh: build first ($BIN/vswitchd missing)" >&2; exit 1; }
-./scripts/install-deps.sh bench
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_start switch.sh
 
 ID=$(printf 'b%x' $(( ($$ ^ RANDOM) & 0xffff )))
 TMP=$(mktemp -d)

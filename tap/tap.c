@@ -582,31 +582,19 @@ static int tap_set_mtu(struct port *p, unsigned mtu)
 	return 0;
 }
 
-static const struct port_ops tap_ops = {
-	.kind = "tap",
-	.offloads = PORT_OFL_CSUM | PORT_OFL_GSO,
-	.open = tap_open,
-	.close = tap_close,
-	.destroy = tap_destroy,
-	.fd = tap_fd,
-	.recv = tap_recv,
-	.send = tap_send,
-	.flush = tap_flush,
-	.set_mtu = tap_set_mtu,
-};
+/*
+ * A host adapter is a tap that stays in the host and gets an address
+ * (tap_port.is_host): the same operations under another kind.
+ */
+#define TAP_PORT_OPS(name)                                                                         \
+	{                                                                                          \
+		.kind = (name), .offloads = PORT_OFL_CSUM | PORT_OFL_GSO, .open = tap_open,        \
+		.close = tap_close, .destroy = tap_destroy, .fd = tap_fd, .recv = tap_recv,        \
+		.send = tap_send, .flush = tap_flush, .set_mtu = tap_set_mtu,                      \
+	}
 
-static const struct port_ops host_ops = {
-	.kind = "host",
-	.offloads = PORT_OFL_CSUM | PORT_OFL_GSO,
-	.open = tap_open,
-	.close = tap_close,
-	.destroy = tap_destroy,
-	.fd = tap_fd,
-	.recv = tap_recv,
-	.send = tap_send,
-	.flush = tap_flush,
-	.set_mtu = tap_set_mtu,
-};
+static const struct port_ops tap_ops = TAP_PORT_OPS("tap");
+static const struct port_ops host_ops = TAP_PORT_OPS("host");
 
 static int new_port(struct port **ret, const struct port_ops *ops, bool is_host)
 {
