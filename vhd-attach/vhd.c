@@ -40,10 +40,10 @@
  * does not change when blocks are added.
  */
 #include "vhd-attach/vhd.h"
+#include "vhd-attach/vhd_err.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,19 +90,6 @@ struct chain {
 	struct vhd_io_stat ids[VHD_MAX_CHAIN];
 	int n;
 };
-
-static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, VHD_ERR_LEN, fmt, ap);
-	va_end(ap);
-}
 
 /* Reads exactly 'len' bytes at 'off'; a short read means the file is truncated. */
 static int read_exact(struct vhd *v, void *buf, size_t len, uint64_t off)
@@ -152,8 +139,8 @@ static int load_footer(struct vhd *v, char *err)
 	bool lenient = v->flags & VHD_OPEN_LENIENT;
 
 	if (v->file_size < VHD_FOOTER_LEN) {
-		set_err(err, "file too short for a VHD footer (%llu bytes)",
-			(unsigned long long)v->file_size);
+		vhd_err_set(err, false, "file too short for a VHD footer (%llu bytes)",
+			    (unsigned long long)v->file_size);
 		return -EBADMSG;
 	}
 	r = read_exact(v, tail, VHD_FOOTER_LEN, v->file_size - VHD_FOOTER_LEN);
@@ -211,20 +198,22 @@ static int load_footer(struct vhd *v, char *err)
 		return 0;
 	}
 	if (rt == 0 || rc == 0) {
-		set_err(err, "footer checksum mismatch (stored 0x%08X, computed 0x%08X)",
-			rt == 0 ? ft.checksum : fc.checksum,
-			vhd_fmt_checksum(rt == 0 ? tail : copy, VHD_FOOTER_LEN, 64));
+		vhd_err_set(err, false, "footer checksum mismatch (stored 0x%08X, computed 0x%08X)",
+			    rt == 0 ? ft.checksum : fc.checksum,
+			    vhd_fmt_checksum(rt == 0 ? tail : copy, VHD_FOOTER_LEN, 64));
 		return -EBADMSG;
 	}
 	if (rt == -E2BIG || rc == -E2BIG) {
-		set_err(err, "disk size exceeds the 2040 GiB limit");
+		vhd_err_set(err, false, "disk size exceeds the 2040 GiB limit");
 		return -E2BIG;
 	}
 	if (rt == -EBADMSG || rc == -EBADMSG) {
-		set_err(err, "invalid footer (version, disk type, data offset or saved state)");
+		vhd_err_set(err, false,
+			    "invalid footer (version, disk type, data offset or saved state)");
 		return -EBADMSG;
 	}
-	set_err(err, "no VHD footer (cookie 'conectix' missing at the end and at offset 0)");
+	vhd_err_set(err, false,
+		    "no VHD footer (cookie 'conectix' missing at the end and at offset 0)");
 	return -EBADMSG;
 }
 
@@ -271,8 +260,9 @@ static int check_blocks(struct vhd *v, char *err)
 				v->warnings |= VHD_WARN_BAT_DROPPED;
 				continue;
 			}
-			set_err(err, "BAT entry %u points past the end of the file (sector %u)", i,
-				v->bat[i]);
+			vhd_err_set(err, false,
+				    "BAT entry %u points past the end of the file (sector %u)", i,
+				    v->bat[i]);
 			r = -EBADMSG;
 			goto out;
 		}
@@ -286,11 +276,11 @@ static int check_blocks(struct vhd *v, char *err)
 			continue; /* header and BAT may touch in odd layouts; their own checks hold
 				   */
 		if (ex[i - 1].id == UINT32_MAX || ex[i].id == UINT32_MAX)
-			set_err(err, "block %u overlaps the dynamic header or the BAT",
-				ex[i - 1].id == UINT32_MAX ? ex[i].id : ex[i - 1].id);
+			vhd_err_set(err, false, "block %u overlaps the dynamic header or the BAT",
+				    ex[i - 1].id == UINT32_MAX ? ex[i].id : ex[i - 1].id);
 		else
-			set_err(err, "blocks %u and %u overlap in the file", ex[i - 1].id,
-				ex[i].id);
+			vhd_err_set(err, false, "blocks %u and %u overlap in the file",
+				    ex[i - 1].id, ex[i].id);
 		r = -EBADMSG;
 		goto out;
 	}
@@ -308,8 +298,8 @@ static int load_dynamic(struct vhd *v, char *err)
 	int r;
 
 	if (!in_file(v, v->footer.data_offset, VHD_HEADER_LEN)) {
-		set_err(err, "dynamic header offset %llu is past the end of the file",
-			(unsigned long long)v->footer.data_offset);
+		vhd_err_set(err, false, "dynamic header offset %llu is past the end of the file",
+			    (unsigned long long)v->footer.data_offset);
 		return -EBADMSG;
 	}
 	r = read_exact(v, hb, sizeof(hb), v->footer.data_offset);
@@ -317,28 +307,32 @@ static int load_dynamic(struct vhd *v, char *err)
 		return r;
 	r = vhd_fmt_header_parse(hb, sizeof(hb), &v->header, &csum_ok);
 	if (r == -ENOTTY) {
-		set_err(err, "no dynamic header (cookie 'cxsparse' missing at offset %llu)",
-			(unsigned long long)v->footer.data_offset);
+		vhd_err_set(err, false,
+			    "no dynamic header (cookie 'cxsparse' missing at offset %llu)",
+			    (unsigned long long)v->footer.data_offset);
 		return -EBADMSG;
 	}
 	if (r == -E2BIG) {
-		set_err(err, "BAT has too many entries (limit %u)", VHD_MAX_BAT);
+		vhd_err_set(err, false, "BAT has too many entries (limit %u)", VHD_MAX_BAT);
 		return r;
 	}
 	if (r < 0) {
 		uint32_t bs = get_be32(hb + 32);
 
 		if (bs < VHD_BLOCK_MIN || bs > VHD_BLOCK_MAX || (bs & (bs - 1)))
-			set_err(err, "invalid block size %u (a power of two from 512 to 256 MiB)",
-				bs);
+			vhd_err_set(err, false,
+				    "invalid block size %u (a power of two from 512 to 256 MiB)",
+				    bs);
 		else
-			set_err(err, "invalid dynamic header (version, BAT size or offset)");
+			vhd_err_set(err, false,
+				    "invalid dynamic header (version, BAT size or offset)");
 		return r;
 	}
 	v->has_header = true;
 	if (!csum_ok) {
 		if (!(v->flags & VHD_OPEN_LENIENT)) {
-			set_err(err,
+			vhd_err_set(
+				err, false,
 				"dynamic header checksum mismatch (stored 0x%08X, computed 0x%08X)",
 				v->header.checksum, vhd_fmt_checksum(hb, sizeof(hb), 36));
 			return -EBADMSG;
@@ -349,14 +343,15 @@ static int load_dynamic(struct vhd *v, char *err)
 	v->bitmap_len = vhd_fmt_bitmap_len(v->header.block_size);
 	bat_bytes = (uint64_t)v->n_bat * 4;
 	if (!in_file(v, v->header.table_offset, bat_bytes)) {
-		set_err(err, "BAT (offset %llu, %u entries) runs past the end of the file",
-			(unsigned long long)v->header.table_offset, v->n_bat);
+		vhd_err_set(err, false,
+			    "BAT (offset %llu, %u entries) runs past the end of the file",
+			    (unsigned long long)v->header.table_offset, v->n_bat);
 		return -EBADMSG;
 	}
 	need = (v->size + v->header.block_size - 1) / v->header.block_size;
 	if (need > v->n_bat) {
-		set_err(err, "BAT too small: %u entries for a disk that needs %llu", v->n_bat,
-			(unsigned long long)need);
+		vhd_err_set(err, false, "BAT too small: %u entries for a disk that needs %llu",
+			    v->n_bat, (unsigned long long)need);
 		return -EBADMSG;
 	}
 	raw = malloc(bat_bytes);
@@ -381,7 +376,8 @@ static int load_dynamic(struct vhd *v, char *err)
 				continue;
 			if (v->flags & VHD_OPEN_LENIENT)
 				continue; /* the lookup skips it */
-			set_err(err,
+			vhd_err_set(
+				err, false,
 				"parent locator %d (offset %llu, %u bytes) is past the end of the "
 				"file",
 				i, (unsigned long long)l->offset, l->len);
@@ -519,7 +515,7 @@ done:
 		snprintf(v->link_reason, sizeof(v->link_reason), "parent not found");
 	if (o->flags & VHD_OPEN_KEEP_BROKEN)
 		return 0;
-	set_err(err, "%s", v->link_reason);
+	vhd_err_set(err, false, "%s", v->link_reason);
 	switch (best) {
 	case VHD_LINK_LOOP:
 		return -ELOOP;
@@ -558,7 +554,7 @@ static int open_chain(struct vhd **ret, const char *path, const struct vhd_open_
 	}
 	r = v->io->open(v->fs, path, (o->flags & VHD_OPEN_RDWR) ? VHD_IO_RDWR : 0, &v->f);
 	if (r < 0) {
-		set_err(o->err, "cannot open: %s", strerror(-r));
+		vhd_err_set(o->err, false, "cannot open: %s", strerror(-r));
 		goto fail;
 	}
 	r = v->io->stat(v->f, &v->st);
@@ -566,13 +562,13 @@ static int open_chain(struct vhd **ret, const char *path, const struct vhd_open_
 		goto fail;
 	for (int i = 0; i < ch->n; i++) {
 		if (ch->ids[i].dev == v->st.dev && ch->ids[i].ino == v->st.ino) {
-			set_err(o->err, "parent chain loops back to '%s'", v->path);
+			vhd_err_set(o->err, false, "parent chain loops back to '%s'", v->path);
 			r = -ELOOP;
 			goto fail;
 		}
 	}
 	if (ch->n >= VHD_MAX_CHAIN) {
-		set_err(o->err, "parent chain deeper than %d images", VHD_MAX_CHAIN);
+		vhd_err_set(o->err, false, "parent chain deeper than %d images", VHD_MAX_CHAIN);
 		r = -ELOOP;
 		goto fail;
 	}
@@ -584,20 +580,21 @@ static int open_chain(struct vhd **ret, const char *path, const struct vhd_open_
 	if (r < 0)
 		goto fail;
 	if (v->footer.cur_size % VHD_SECTOR) {
-		set_err(o->err, "disk size %llu is not a multiple of 512",
-			(unsigned long long)v->footer.cur_size);
+		vhd_err_set(o->err, false, "disk size %llu is not a multiple of 512",
+			    (unsigned long long)v->footer.cur_size);
 		r = -EBADMSG;
 		goto fail;
 	}
 	v->size = vhd_fmt_virtual_size(&v->footer, v->size_mode);
 	if (v->size > VHD_MAX_SIZE) {
-		set_err(o->err, "disk size exceeds the 2040 GiB limit");
+		vhd_err_set(o->err, false, "disk size exceeds the 2040 GiB limit");
 		r = -E2BIG;
 		goto fail;
 	}
 	if (v->footer.type == VHD_TYPE_FIXED) {
 		if (v->size > v->footer_off) {
-			set_err(o->err,
+			vhd_err_set(
+				o->err, false,
 				"fixed disk of %llu bytes but only %llu bytes of data in the file",
 				(unsigned long long)v->size, (unsigned long long)v->footer_off);
 			r = -EBADMSG;
@@ -611,7 +608,8 @@ static int open_chain(struct vhd **ret, const char *path, const struct vhd_open_
 	damaged = v->warnings & (VHD_WARN_FOOTER_CSUM | VHD_WARN_HEADER_CSUM | VHD_WARN_TAIL_BAD |
 				 VHD_WARN_BAT_DROPPED | VHD_WARN_SHORT_FOOTER);
 	if (damaged && (o->flags & VHD_OPEN_RDWR)) {
-		set_err(o->err, "image is damaged; it opens read-only (see 'vhd check --repair')");
+		vhd_err_set(o->err, false,
+			    "image is damaged; it opens read-only (see 'vhd check --repair')");
 		r = -EROFS;
 		goto fail;
 	}
@@ -1317,7 +1315,7 @@ static int build_child(struct vhd_header *h, const struct vhd *parent, const cha
 	n = vhd_fmt_utf16_encode(vhd_path_basename(parent->path), false, h->parent_name,
 				 sizeof(h->parent_name));
 	if (n < 0) {
-		set_err(err, "parent name is not valid UTF-8 or too long");
+		vhd_err_set(err, false, "parent name is not valid UTF-8 or too long");
 		return n;
 	}
 	if (vhd_path_dirname(child_abs, dir, sizeof(dir)) < 0 ||
@@ -1333,7 +1331,7 @@ static int build_child(struct vhd_header *h, const struct vhd *parent, const cha
 
 		n = vhd_fmt_utf16_encode(s, true, p, room);
 		if (n < 0) {
-			set_err(err, "parent path is not valid UTF-8 or too long");
+			vhd_err_set(err, false, "parent path is not valid UTF-8 or too long");
 			return n;
 		}
 		h->loc[i].code = i == 0 ? VHD_PLAT_W2KU : VHD_PLAT_W2RU;
@@ -1385,8 +1383,9 @@ int vhd_create(struct vhd **ret, const char *path, const struct vhd_create_opts 
 		if (!size)
 			size = parent->size;
 		if (size < parent->size) {
-			set_err(o->err, "a child cannot be smaller than its parent (%llu bytes)",
-				(unsigned long long)parent->size);
+			vhd_err_set(o->err, false,
+				    "a child cannot be smaller than its parent (%llu bytes)",
+				    (unsigned long long)parent->size);
 			r = -EINVAL;
 			goto out;
 		}
@@ -1399,17 +1398,18 @@ int vhd_create(struct vhd **ret, const char *path, const struct vhd_create_opts 
 		bs = VHD_BLOCK_DEFAULT;
 	size = ALIGN_UP(size, VHD_SECTOR);
 	if (size == 0) {
-		set_err(o->err, "disk size must be positive");
+		vhd_err_set(o->err, false, "disk size must be positive");
 		r = -EINVAL;
 		goto out;
 	}
 	if (size > VHD_MAX_SIZE) {
-		set_err(o->err, "disk size exceeds the 2040 GiB limit");
+		vhd_err_set(o->err, false, "disk size exceeds the 2040 GiB limit");
 		r = -E2BIG;
 		goto out;
 	}
 	if (bs < VHD_BLOCK_MIN || bs > VHD_BLOCK_MAX || (bs & (bs - 1))) {
-		set_err(o->err, "invalid block size %u (a power of two from 512 to 256 MiB)", bs);
+		vhd_err_set(o->err, false,
+			    "invalid block size %u (a power of two from 512 to 256 MiB)", bs);
 		r = -EINVAL;
 		goto out;
 	}
@@ -1431,7 +1431,7 @@ int vhd_create(struct vhd **ret, const char *path, const struct vhd_create_opts 
 
 	r = io->open(o->fs, path, VHD_IO_CREATE | VHD_IO_RDWR, &file);
 	if (r < 0) {
-		set_err(o->err, "cannot create: %s", strerror(-r));
+		vhd_err_set(o->err, false, "cannot create: %s", strerror(-r));
 		goto out;
 	}
 	made = true;
@@ -1450,7 +1450,7 @@ int vhd_create(struct vhd **ret, const char *path, const struct vhd_create_opts 
 	h.version = VHD_VERSION;
 	h.block_size = bs;
 	if ((size + bs - 1) / bs > VHD_MAX_BAT) {
-		set_err(o->err, "block size %u too small for this disk size", bs);
+		vhd_err_set(o->err, false, "block size %u too small for this disk size", bs);
 		r = -E2BIG;
 		goto written;
 	}

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 
 #include "common/clock.h"
 #include "vhd-attach/vhd.h"
+#include "vhd-attach/vhd_err.h"
 #include "vhd-attach/vhd_fmt.h"
 #include "vhd-attach/vhd_ops.h"
 
@@ -44,19 +44,6 @@ struct vhd_diskset {
 	bool created[VHD_DISKSET_DISKS_MAX];	      /* children made by this up */
 	pid_t pid;				      /* the export process, 0 once gone */
 };
-
-static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, VHD_ERR_LEN, fmt, ap);
-	va_end(ap);
-}
 
 const char *vhd_diskset_export_name(size_t i)
 {
@@ -137,8 +124,8 @@ static int make_child(struct vhd_diskset *s, size_t i, char *err)
 		/* vhd_open resolved the chain: the parent it found must be our image. */
 		r = vhd_parent(v) && same_file(vhd_path(vhd_parent(v)), s->disks[i]) ? 0 : -EXDEV;
 		if (r < 0)
-			set_err(err, "'%s' exists but is not a child of '%s'", s->in_use[i],
-				s->disks[i]);
+			vhd_err_set(err, false, "'%s' exists but is not a child of '%s'",
+				    s->in_use[i], s->disks[i]);
 		vhd_free(v);
 		return r;
 	}
@@ -193,7 +180,7 @@ static int start_export(struct vhd_diskset *s, const struct vhd_diskset_conf *c,
 	(void)unlink(c->socket); /* a stale socket of a killed export */
 	pid = fork();
 	if (pid < 0) {
-		set_err(err, "cannot start '%s export': %s", c->tool, strerror(errno));
+		vhd_err_set(err, false, "cannot start '%s export': %s", c->tool, strerror(errno));
 		return -errno;
 	}
 	if (pid == 0) {
@@ -209,13 +196,14 @@ static int start_export(struct vhd_diskset *s, const struct vhd_diskset_conf *c,
 		if (socket_ready(c->socket))
 			return 0;
 		if (!export_alive(s)) {
-			set_err(err, "'%s export' exited at start (see the daemon's log)", c->tool);
+			vhd_err_set(err, false,
+				    "'%s export' exited at start (see the daemon's log)", c->tool);
 			return -ECHILD;
 		}
 		(void)nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
 	}
-	set_err(err, "'%s export' did not listen on '%s' within %d s", c->tool, c->socket,
-		UP_WAIT_MS / 1000);
+	vhd_err_set(err, false, "'%s export' did not listen on '%s' within %d s", c->tool,
+		    c->socket, UP_WAIT_MS / 1000);
 	return -ETIMEDOUT;
 }
 
@@ -244,7 +232,8 @@ int vhd_diskset_up(struct vhd_diskset **ret, const struct vhd_diskset_conf *c, c
 
 	if (!c->n_disks || c->n_disks > VHD_DISKSET_DISKS_MAX || !c->tool || !c->socket || !c->vm ||
 	    !c->dir) {
-		set_err(err, "%s", "a machine needs 1 to 8 disks, a folder and a socket");
+		vhd_err_set(err, false, "%s",
+			    "a machine needs 1 to 8 disks, a folder and a socket");
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -256,10 +245,10 @@ int vhd_diskset_up(struct vhd_diskset **ret, const struct vhd_diskset_conf *c, c
 		snprintf(s->disks[i], PATH_LEN, "%s", c->disks[i]);
 		r = vhd_diskset_disk_path(c, i, s->in_use[i], PATH_LEN);
 		if (r < 0) {
-			set_err(err, "disk '%s': path too long", c->disks[i]);
+			vhd_err_set(err, false, "disk '%s': path too long", c->disks[i]);
 		} else if (access(c->disks[i], F_OK) < 0) {
 			r = -errno;
-			set_err(err, "disk '%s': %s", c->disks[i], strerror(-r));
+			vhd_err_set(err, false, "disk '%s': %s", c->disks[i], strerror(-r));
 		}
 	}
 	for (size_t i = 0; r == 0 && c->mode != VHD_DISKSET_DIRECT && i < c->n_disks; i++)
@@ -282,7 +271,7 @@ int vhd_diskset_down(struct vhd_diskset *s, enum vhd_diskset_end end, char *err)
 	int r = 0;
 
 	if (end != VHD_DISKSET_KEEP && s->mode != VHD_DISKSET_UNDO) {
-		set_err(err, "%s", "--commit and --discard apply to undo disks only");
+		vhd_err_set(err, false, "%s", "--commit and --discard apply to undo disks only");
 		return -EINVAL;
 	}
 	stop_export(s);
@@ -294,7 +283,8 @@ int vhd_diskset_down(struct vhd_diskset *s, enum vhd_diskset_end end, char *err)
 		else if (end == VHD_DISKSET_DISCARD && unlink(s->in_use[i]) < 0)
 			ri = -errno;
 		if (ri < 0 && end == VHD_DISKSET_DISCARD)
-			set_err(err, "cannot remove '%s': %s", s->in_use[i], strerror(-ri));
+			vhd_err_set(err, false, "cannot remove '%s': %s", s->in_use[i],
+				    strerror(-ri));
 		if (ri < 0 && !r)
 			r = ri; /* go on with the other disks: each is independent */
 	}

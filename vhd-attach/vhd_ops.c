@@ -13,29 +13,16 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/bytes.h"
 #include "vhd-attach/vhd.h"
+#include "vhd-attach/vhd_err.h"
 #include "vhd-attach/vhd_io.h"
 
 #define CHUNK (2u << 20)
-
-static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || err[0])
-		return; /* keep the first, most precise reason */
-	va_start(ap, fmt);
-	vsnprintf(err, VHD_ERR_LEN, fmt, ap);
-	va_end(ap);
-}
 
 static const struct vhd_io_ops *ops_io(const struct vhd_ops_opts *o)
 {
@@ -118,7 +105,7 @@ static int source_open(struct source *s, const char *path, enum vhd_in in,
 	s->io = io;
 	r = io->open(o->fs, path, 0, &s->f);
 	if (r < 0) {
-		set_err(o->err, "cannot open: %s", strerror(-r));
+		vhd_err_set(o->err, true, "cannot open: %s", strerror(-r));
 		return r;
 	}
 	r = io->stat(s->f, &st);
@@ -126,8 +113,9 @@ static int source_open(struct source *s, const char *path, enum vhd_in in,
 		return r;
 	s->size = st.size;
 	if (s->size % VHD_SECTOR) {
-		set_err(o->err, "raw input of %llu bytes is not a whole number of sectors",
-			(unsigned long long)s->size);
+		vhd_err_set(o->err, true,
+			    "raw input of %llu bytes is not a whole number of sectors",
+			    (unsigned long long)s->size);
 		return -EINVAL;
 	}
 	return 0;
@@ -179,7 +167,7 @@ int vhd_convert(const char *src, enum vhd_in in, const char *dst, enum vhd_out o
 	if (out == VHD_OUT_RAW) {
 		r = io->open(o->fs, dst, VHD_IO_CREATE | VHD_IO_RDWR, &rawf);
 		if (r < 0) {
-			set_err(o->err, "cannot create '%s': %s", dst, strerror(-r));
+			vhd_err_set(o->err, true, "cannot create '%s': %s", dst, strerror(-r));
 			goto out;
 		}
 		made = true;
@@ -198,8 +186,8 @@ int vhd_convert(const char *src, enum vhd_in in, const char *dst, enum vhd_out o
 		};
 
 		if (s.size > VHD_MAX_SIZE) {
-			set_err(o->err, "input of %llu bytes exceeds the 2040 GiB limit",
-				(unsigned long long)s.size);
+			vhd_err_set(o->err, true, "input of %llu bytes exceeds the 2040 GiB limit",
+				    (unsigned long long)s.size);
 			r = -E2BIG;
 			goto out;
 		}
@@ -226,15 +214,15 @@ int vhd_convert(const char *src, enum vhd_in in, const char *dst, enum vhd_out o
 		if (r == 1) {
 			r = source_read(&s, buf, n, off);
 			if (r < 0) {
-				set_err(o->err, "read at offset %llu failed: %s",
-					(unsigned long long)off, strerror(-r));
+				vhd_err_set(o->err, true, "read at offset %llu failed: %s",
+					    (unsigned long long)off, strerror(-r));
 				goto out;
 			}
 			if (!all_zero(buf, n)) {
 				r = d ? vhd_pwrite(d, buf, n, off) : io->pwrite(rawf, buf, n, off);
 				if (r < 0) {
-					set_err(o->err, "write at offset %llu failed: %s",
-						(unsigned long long)off, strerror(-r));
+					vhd_err_set(o->err, true, "write at offset %llu failed: %s",
+						    (unsigned long long)off, strerror(-r));
 					goto out;
 				}
 			}
@@ -342,15 +330,15 @@ int vhd_merge(const char *child, const struct vhd_ops_opts *o)
 	if (r < 0)
 		goto out;
 	if (vhd_footer(c)->type != VHD_TYPE_DIFF) {
-		set_err(o->err, "not a differencing image: nothing to merge");
+		vhd_err_set(o->err, true, "not a differencing image: nothing to merge");
 		r = -EINVAL;
 		goto out;
 	}
 	snprintf(cpath, sizeof(cpath), "%s", vhd_path(c));
 	snprintf(ppath, sizeof(ppath), "%s", vhd_path(vhd_parent(c)));
 	if (vhd_size(c) > vhd_size(vhd_parent(c))) {
-		set_err(o->err, "child is larger than its parent '%s'; resize the parent first",
-			ppath);
+		vhd_err_set(o->err, true,
+			    "child is larger than its parent '%s'; resize the parent first", ppath);
 		r = -EINVAL;
 		goto out;
 	}
@@ -370,7 +358,8 @@ int vhd_merge(const char *child, const struct vhd_ops_opts *o)
 			(void)io->list_dir(o->fs, dirs[i], scan_one, &sc);
 		}
 		if (sc.n_found) {
-			set_err(o->err,
+			vhd_err_set(
+				o->err, true,
 				"other differencing images depend on '%s' or '%s' and would change "
 				"silently: %s (use --force)",
 				ppath, cpath, sc.found);
@@ -383,7 +372,7 @@ int vhd_merge(const char *child, const struct vhd_ops_opts *o)
 	if (r < 0)
 		goto out;
 	if (vhd_footer(p)->saved_state) {
-		set_err(o->err, "parent '%s' is in a saved state", ppath);
+		vhd_err_set(o->err, true, "parent '%s' is in a saved state", ppath);
 		r = -EROFS;
 		goto out;
 	}
@@ -407,8 +396,8 @@ int vhd_merge(const char *child, const struct vhd_ops_opts *o)
 			if (r == 0)
 				r = vhd_pwrite(p, buf, n, off);
 			if (r < 0) {
-				set_err(o->err, "copy at offset %llu failed: %s",
-					(unsigned long long)off, strerror(-r));
+				vhd_err_set(o->err, true, "copy at offset %llu failed: %s",
+					    (unsigned long long)off, strerror(-r));
 				goto out;
 			}
 		}
@@ -451,12 +440,13 @@ int vhd_compact(const char *path, const struct vhd_ops_opts *o, uint32_t *ret_dr
 	if (r < 0)
 		goto out;
 	if (vhd_footer(s)->type == VHD_TYPE_FIXED) {
-		set_err(o->err, "a fixed image cannot be compacted (convert it to dynamic)");
+		vhd_err_set(o->err, true,
+			    "a fixed image cannot be compacted (convert it to dynamic)");
 		r = -EINVAL;
 		goto out;
 	}
 	if (vhd_footer(s)->saved_state) {
-		set_err(o->err, "image is in a saved state; compaction must wait");
+		vhd_err_set(o->err, true, "image is in a saved state; compaction must wait");
 		r = -EROFS;
 		goto out;
 	}
@@ -468,8 +458,9 @@ int vhd_compact(const char *path, const struct vhd_ops_opts *o, uint32_t *ret_dr
 	       (uint64_t)vhd_bat_len(s) * 4 + (64u << 10);
 	r = io->free_space(o->fs, vhd_path(s), &avail);
 	if (r == 0 && avail < need) {
-		set_err(o->err, "not enough free space: %llu bytes needed, %llu available",
-			(unsigned long long)need, (unsigned long long)avail);
+		vhd_err_set(o->err, true,
+			    "not enough free space: %llu bytes needed, %llu available",
+			    (unsigned long long)need, (unsigned long long)avail);
 		r = -ENOSPC;
 		goto out;
 	}
@@ -569,8 +560,8 @@ int vhd_compact(const char *path, const struct vhd_ops_opts *o, uint32_t *ret_dr
 		s = NULL;
 		r = io->rename(o->fs, tmp, orig);
 		if (r < 0) {
-			set_err(o->err, "cannot rename the compacted file into place: %s",
-				strerror(-r));
+			vhd_err_set(o->err, true, "cannot rename the compacted file into place: %s",
+				    strerror(-r));
 			goto out;
 		}
 		made = false;
@@ -623,18 +614,18 @@ int vhd_undo(const char *image, enum vhd_undo_op op, const struct vhd_ops_opts *
 		return r;
 	if (op == VHD_UNDO_ENABLE) {
 		if (r) {
-			set_err(o->err, "undo disk '%s' already exists", vud);
+			vhd_err_set(o->err, true, "undo disk '%s' already exists", vud);
 			return -EEXIST;
 		}
 		return undo_create(image, vud, o);
 	}
 	if (!r) {
-		set_err(o->err, "no undo disk '%s' (run 'vhd undo enable' first)", vud);
+		vhd_err_set(o->err, true, "no undo disk '%s' (run 'vhd undo enable' first)", vud);
 		return -ENOENT;
 	}
 	/* The .vud must be this image's child, whatever its locators say. */
 	if (peek_ids(io, o->fs, vud, id, pid) != 1) {
-		set_err(o->err, "'%s' is not a differencing image", vud);
+		vhd_err_set(o->err, true, "'%s' is not a differencing image", vud);
 		return -EBADMSG;
 	}
 	{
@@ -643,7 +634,7 @@ int vhd_undo(const char *image, enum vhd_undo_op op, const struct vhd_ops_opts *
 		(void)peek_ids(io, o->fs, image, img_id, x);
 	}
 	if (memcmp(pid, img_id, 16)) {
-		set_err(o->err, "undo disk '%s' belongs to another image", vud);
+		vhd_err_set(o->err, true, "undo disk '%s' belongs to another image", vud);
 		return -EXDEV;
 	}
 	switch (op) {
@@ -683,8 +674,9 @@ int vhd_undo(const char *image, enum vhd_undo_op op, const struct vhd_ops_opts *
 			empty &= vhd_bat_get(u, i) == VHD_BAT_UNUSED;
 		vhd_free(u);
 		if (!empty) {
-			set_err(o->err,
-				"undo disk '%s' holds changes: commit or discard them first", vud);
+			vhd_err_set(o->err, true,
+				    "undo disk '%s' holds changes: commit or discard them first",
+				    vud);
 			return -ENOTEMPTY;
 		}
 		return io->unlink(o->fs, vud);
