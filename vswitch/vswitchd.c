@@ -685,6 +685,12 @@ static struct json_object *vsd_cmd_vm_up(struct vsd *d, struct vsd_net *n, struc
 
 	if (vm->disks && vhd_diskset_alive(vm->disks))
 		return ctl_error("machine '%s' is already up", vm->conf->name);
+	if (!vm->socket[0])
+		return ctl_error("machine '%s': its disks' socket '%s/%s-%s.nbd' is longer than a "
+				 "Unix socket path may be (%zu bytes); start vswitchd with a "
+				 "shorter --state-dir",
+				 vm->conf->name, d->state_dir, n->conf->name, vm->conf->name,
+				 sizeof(vm->socket) - 1);
 	if (vm->disks) { /* its export died: tidy up, keeping every change */
 		(void)vhd_diskset_down(vm->disks, VHD_DISKSET_KEEP, err);
 		vm->disks = NULL;
@@ -755,9 +761,15 @@ static struct json_object *vsd_cmd_vm(struct vsd *d, struct vsd_net *n, const ch
 	struct json_object *a;
 	struct vsd_vm *vm;
 
-	for (size_t i = 0; i < n->conf->n_vms; i++)
-		snprintf(n->vms[i].socket, sizeof(n->vms[i].socket), "%s/%s-%s.nbd", d->state_dir,
-			 n->conf->name, n->vms[i].conf->name);
+	/* A path too long for a Unix socket stays empty: 'vm up' says why. */
+	for (size_t i = 0; i < n->conf->n_vms; i++) {
+		struct vsd_vm *v = &n->vms[i];
+		int len = snprintf(v->socket, sizeof(v->socket), "%s/%s-%s.nbd", d->state_dir,
+				   n->conf->name, v->conf->name);
+
+		if (len < 0 || (size_t)len >= sizeof(v->socket))
+			v->socket[0] = '\0';
+	}
 	if (!strcmp(args[0], "list")) {
 		a = json_object_new_array();
 		for (size_t i = 0; a && i < n->conf->n_vms; i++)

@@ -6,7 +6,8 @@
 # read and written with qemu-io; each undo choice (keep, commit, discard);
 # differencing disks that keep their writes while the base never changes;
 # direct disks; the machine's persistent tap and netdev port; a shutdown
-# with a machine up loses nothing. vswitchd runs in a namespace of its own.
+# with a machine up loses nothing; a state folder too long for the socket
+# path is refused. vswitchd runs in a namespace of its own.
 . "$(dirname "$0")/lib.sh"
 command -v qemu-io >/dev/null || { echo "SKIP: qemu-io not installed"; exit 77; }
 VHD=$BUILD_DIR/vhd-attach/vhd
@@ -140,3 +141,18 @@ inns h ip link show "$ID-d" >/dev/null 2>&1 && fail "shutdown left the tap of d1
 pgrep -f "vhd export --socket $D_SOCK" >/dev/null && fail "the export outlived vswitchd"
 "$VHD" check "$D_CHILD" >/dev/null || fail "the differencing disk is damaged after shutdown"
 pass "shutdown with a machine up: export stopped, tap removed, its disk kept"
+
+# --- a state folder too long for the disks' socket: vm up says so -------------------
+LONG=$TMP/$(printf 'state-folder-with-a-long-name-%s' {1..3})
+mkdir -p "$LONG"
+start_daemon h "$TMP/daemon2.log" -s "$SOCK" -d "$LONG" -c "$D/lab.conf"
+PID=$LAST_PID
+wait_ready "$SOCK" "$PID"
+rc=0
+ctl "$SOCK" vm up "$ID" d1 >"$TMP/long.txt" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "vm up with a $((${#LONG} + ${#ID} + 8))-byte socket path succeeded"
+grep -q "longer than a Unix socket path may be (107 bytes); start vswitchd with a shorter --state-dir" \
+	"$TMP/long.txt" || fail "long socket path: $(cat "$TMP/long.txt")"
+inns h ip link show "$ID-d" >/dev/null 2>&1 && fail "a refused vm up left the tap of d1"
+stop_daemon "$PID"
+pass "a socket path over 107 bytes: vm up refuses with one line, nothing made"
