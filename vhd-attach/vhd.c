@@ -1176,6 +1176,33 @@ static int write_zeros(struct vhd *v, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/*
+ * A differencing image cannot drop what its parents hold: a discarded range
+ * must read zero, so zeros go over whatever does not read zero already and
+ * nothing is written where it does. A trimmed file system's free space over
+ * a parent that is zero there (never written) then costs the child nothing.
+ */
+static int discard_diff(struct vhd *v, uint64_t off, uint64_t len)
+{
+	static const uint8_t zero[64 * 1024];
+	uint8_t *buf = malloc(sizeof(zero));
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (len && r == 0) {
+		size_t n = len < sizeof(zero) ? (size_t)len : sizeof(zero);
+
+		r = vhd_pread(v, buf, n, off);
+		if (r == 0 && memcmp(buf, zero, n))
+			r = vhd_pwrite(v, zero, n, off);
+		off += n;
+		len -= n;
+	}
+	free(buf);
+	return r;
+}
+
 int vhd_discard(struct vhd *v, uint64_t off, uint64_t len)
 {
 	uint32_t bs;
@@ -1186,7 +1213,7 @@ int vhd_discard(struct vhd *v, uint64_t off, uint64_t len)
 	if (off > v->size || len > v->size - off)
 		return -EINVAL;
 	if (v->footer.type == VHD_TYPE_DIFF)
-		return write_zeros(v, off, len);
+		return discard_diff(v, off, len);
 	if (v->footer.type == VHD_TYPE_FIXED) {
 		if (v->io->punch && off % 4096 == 0 && len % 4096 == 0 &&
 		    v->io->punch(v->f, off, len) == 0)

@@ -114,8 +114,9 @@ int vhd_flush(struct vhd *v);
 /*
  * Discard hook: after it returns 0 the range reads as zeros. Fixed images
  * punch holes where the provider can; dynamic images drop the data of whole
- * blocks' sectors from the bitmap; differencing images write zeros (the
- * parent must stay hidden). Returns 0 or as vhd_pwrite().
+ * blocks' sectors from the bitmap; differencing images write zeros where the
+ * range does not read zero already (the parent must stay hidden, and where it
+ * reads zero nothing is allocated). Returns 0 or as vhd_pread()/vhd_pwrite().
  */
 int vhd_discard(struct vhd *v, uint64_t off, uint64_t len);
 

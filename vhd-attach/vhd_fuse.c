@@ -186,10 +186,11 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
  * Gives a range back. Whole blocks of a dynamic image go to vhd_discard()
  * as they are: it clears their bitmap and punches their data. Elsewhere
  * only what is stored is discarded, because vhd_discard() writes zeros over
- * partial blocks (and over everything in a differencing image, to hide the
- * parent), and zeros over sectors that already read as zeros would only
- * fill the file: in a dynamic image those are the clear bits of this layer,
- * in a differencing one the stretches no layer of the chain holds.
+ * partial blocks (and, in a differencing image, over whatever does not read
+ * zero, to hide the parent), and skipping the stretches nothing stores
+ * saves even reading them: in a dynamic image those are the clear bits of
+ * this layer, in a differencing one the stretches no layer of the chain
+ * holds.
  */
 static int discard_range(struct vhd_fuse *f, uint64_t off, uint64_t len)
 {

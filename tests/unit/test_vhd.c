@@ -359,6 +359,45 @@ static void test_diff_chain(void **state)
 	vhd_free(child);
 }
 
+/*
+ * Discarding in a differencing image: what the parent holds reads zero
+ * afterwards, and where the parent already reads zero the child gets no
+ * block (a trim of free space over a fresh base costs nothing).
+ */
+static void test_diff_discard(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t p[8192], back[8192];
+	struct vhd *base, *child;
+	uint64_t n;
+
+	pattern(p, sizeof(p), 7);
+	assert_int_equal(create(fx, "/db.vhd", VHD_TYPE_DYNAMIC, 6 * MIB, NULL, uuid_a, &base), 0);
+	assert_int_equal(vhd_pwrite(base, p, sizeof(p), MIB), 0);
+	vhd_free(base);
+	assert_int_equal(create(fx, "/dc.vhd", VHD_TYPE_DIFF, 0, "/db.vhd", uuid_b, &child), 0);
+	assert_int_equal(vhd_discard(child, 0, 6 * MIB), 0);
+	/* The parent's data is hidden: zeros. */
+	assert_int_equal(vhd_pread(child, back, sizeof(back), MIB), 0);
+	for (size_t i = 0; i < sizeof(back); i++)
+		assert_int_equal(back[i], 0);
+	/* Only the block over the parent's data was written in the child. */
+	assert_int_equal(vhd_layer_status(child, MIB, 8192, &n), 1);
+	assert_int_equal(n, 8192);
+	for (uint64_t blk = 2 * MIB; blk < 6 * MIB; blk += 2 * MIB) {
+		assert_int_equal(vhd_layer_status(child, blk, 2 * MIB, &n), 0);
+		assert_int_equal(n, 2 * MIB);
+		assert_int_equal(vhd_block_status(child, blk, 2 * MIB, &n), 0);
+		assert_int_equal(n, 2 * MIB);
+	}
+	vhd_free(child);
+	/* The base never changed. */
+	assert_int_equal(open_img(fx, "/db.vhd", 0, &base), 0);
+	assert_int_equal(vhd_pread(base, back, sizeof(back), MIB), 0);
+	assert_memory_equal(back, p, sizeof(p));
+	vhd_free(base);
+}
+
 static void test_timestamp_warning(void **state)
 {
 	struct fx *fx = *state;
@@ -501,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diff_discard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timestamp_warning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lenient_and_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
