@@ -36,11 +36,11 @@ static const char help_text[] =
 	"defaults to ./NAME.sock of the first export; --listen serves TCP instead\n"
 	"(HOST defaults to 127.0.0.1). Exports are read-only unless --writable.\n";
 
+/* A usage error of `vhd export`: the message, then the argument it is about, if any. */
 static int usage_error(const char *msg, const char *arg)
 {
-	fprintf(stderr, "vhd: export: %s%s%s%s (see 'vhd export --help')\n", msg, arg ? " '" : "",
-		arg ? arg : "", arg ? "'" : "");
-	return EXIT_USAGE;
+	return arg ? vhd_tool_usage("export", "%s '%s'", msg, arg)
+		   : vhd_tool_usage("export", "%s", msg);
 }
 
 /* The default export name: the file name without a ".vhd" suffix (malloc'd), or NULL. */

@@ -59,19 +59,8 @@ struct mount_req {
 
 static const char *verb = "mount";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "vhd: %s: ", verb);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'vhd %s --help')\n", verb);
-	return EXIT_USAGE;
-}
+/* A usage error of the verb being run (mount or unmount). */
+#define usage_error(...) vhd_tool_usage(verb, __VA_ARGS__)
 
 static int fail(const char *path, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

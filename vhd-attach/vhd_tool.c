@@ -51,19 +51,20 @@ static const char usage_text[] =
 
 static const char *verb = "vhd";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+int vhd_tool_usage(const char *v, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "vhd: %s: ", verb);
+	fprintf(stderr, "vhd: %s: ", v);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'vhd --help')\n");
+	fprintf(stderr, " (see 'vhd %s --help')\n", v);
 	return EXIT_USAGE;
 }
+
+/* A usage error of the verb being run. */
+#define usage_error(...) vhd_tool_usage(verb, __VA_ARGS__)
 
 int vhd_tool_fail(const char *path, int r, const char *err)
 {

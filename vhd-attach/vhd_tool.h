@@ -31,6 +31,12 @@ void vhd_tool_set_progress(struct vhd_ops_opts *o, bool want, struct vhd_tool_ba
  */
 int vhd_tool_fail(const char *path, int r, const char *err);
 
+/*
+ * Prints the one line of a usage error, "vhd: VERB: message (see 'vhd VERB
+ * --help')", the message formatted from 'fmt'. Returns the exit status 2.
+ */
+int vhd_tool_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int vhd_tool_mount(int argc, char **argv);
 int vhd_tool_unmount(int argc, char **argv);
 int vhd_tool_export(int argc, char **argv);
