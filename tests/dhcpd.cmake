@@ -11,3 +11,7 @@ vs_fuzz_target(fuzz_dhcp_msg
 	SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_dhcp_msg.c
 	LIBS vs_dhcpd
 	CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/dhcp)
+vs_fuzz_target(fuzz_lease_line
+	SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_lease_line.c
+	LIBS vs_dhcpd
+	CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/lease)
