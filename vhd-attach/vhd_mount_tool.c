@@ -94,20 +94,6 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 /* Copies 'src' into a record path field; -ENAMETOOLONG when it does not fit. */
 static int set_path(char *dst, const char *src)
 {
@@ -141,32 +127,32 @@ static bool server_alive(const struct vhd_attach_rec *rec)
 static void print_rec_json(const struct vhd_attach_rec *rec)
 {
 	printf("{\"id\": ");
-	json_str(rec->id);
+	vhd_tool_json_str(rec->id);
 	printf(", \"image\": ");
-	json_str(rec->image);
+	vhd_tool_json_str(rec->image);
 	printf(", \"mode\": \"%s\", \"undo\": ", vhd_attach_mode_name(rec->mode));
 	if (rec->undo[0])
-		json_str(rec->undo);
+		vhd_tool_json_str(rec->undo);
 	else
 		printf("null");
 	printf(", \"pid\": %ld, \"alive\": %s, \"file\": ", rec->pid,
 	       server_alive(rec) ? "true" : "false");
-	json_str(rec->file);
+	vhd_tool_json_str(rec->file);
 	printf(", \"loops\": [");
 	for (int i = 0; i < rec->n_loops; i++) {
 		printf("%s{\"device\": ", i ? ", " : "");
-		json_str(rec->loops[i].dev);
+		vhd_tool_json_str(rec->loops[i].dev);
 		printf(", \"partition\": %d, \"offset\": %" PRIu64 ", \"size\": %" PRIu64 "}",
 		       rec->loops[i].partno, rec->loops[i].offset, rec->loops[i].size);
 	}
 	printf("], \"mountpoint\": ");
 	if (rec->mountpoint[0] && rec->fstype[0])
-		json_str(rec->mountpoint);
+		vhd_tool_json_str(rec->mountpoint);
 	else
 		printf("null");
 	printf(", \"fstype\": ");
 	if (rec->fstype[0])
-		json_str(rec->fstype);
+		vhd_tool_json_str(rec->fstype);
 	else
 		printf("null");
 	printf(", \"partition\": ");

@@ -224,7 +224,7 @@ static void fmt_time(uint32_t ts, char *out, size_t cap)
 	strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-static void json_str(const char *s)
+void vhd_tool_json_str(const char *s)
 {
 	putchar('"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -281,7 +281,7 @@ static void info_one(struct vhd *v, bool json, int depth)
 		fmt_uuid(h->parent_uuid, puuid);
 	if (json) {
 		printf("%s{\"path\": ", depth ? ", " : "");
-		json_str(vhd_path(v));
+		vhd_tool_json_str(vhd_path(v));
 		printf(", \"type\": \"%s\", \"virtual_size\": %" PRIu64
 		       ", \"current_size\": %" PRIu64 ", \"original_size\": %" PRIu64
 		       ", \"chs_size\": %" PRIu64,
@@ -290,10 +290,10 @@ static void info_one(struct vhd *v, bool json, int depth)
 		printf(", \"geometry\": {\"cylinders\": %u, \"heads\": %u, \"sectors\": %u}",
 		       f->cylinders, f->heads, f->spt);
 		printf(", \"creator\": ");
-		json_str(creator);
+		vhd_tool_json_str(creator);
 		printf(", \"creator_version\": \"%u.%u\", \"creator_os\": ", f->creator_ver >> 16,
 		       f->creator_ver & 0xFFFF);
-		json_str(os);
+		vhd_tool_json_str(os);
 		printf(", \"timestamp\": \"%s\", \"uuid\": \"%s\", \"saved_state\": %s", when, uuid,
 		       f->saved_state ? "true" : "false");
 		printf(", \"footer\": \"%s\"", vhd_footer_source(v) == VHD_FOOTER_TAIL ? "tail"
@@ -310,7 +310,7 @@ static void info_one(struct vhd *v, bool json, int depth)
 			if (!(w & bit))
 				continue;
 			printf("%s", first ? "" : ", ");
-			json_str(warn_text(bit));
+			vhd_tool_json_str(warn_text(bit));
 			first = false;
 		}
 		printf("]");
@@ -319,14 +319,14 @@ static void info_one(struct vhd *v, bool json, int depth)
 			for (int i = 0; i < n_refs; i++) {
 				printf("%s{\"platform\": \"%s\", \"path\": ", i ? ", " : "",
 				       plat_name(refs[i].code));
-				json_str(refs[i].path);
+				vhd_tool_json_str(refs[i].path);
 				printf("}");
 			}
 			printf("], \"link\": \"%s\", \"link_reason\": ",
 			       link_name(vhd_link_state(v)));
-			json_str(vhd_link_reason(v));
+			vhd_tool_json_str(vhd_link_reason(v));
 			printf(", \"parent_path\": ");
-			json_str(vhd_parent_path(v));
+			vhd_tool_json_str(vhd_parent_path(v));
 		}
 		printf("}");
 		return;

@@ -35,6 +35,9 @@ int vhd_tool_fail(const char *path, int r, const char *err);
  * Prints the one line of a usage error, "vhd: VERB: message (see 'vhd VERB
  * --help')", the message formatted from 'fmt'. Returns the exit status 2.
  */
+/* Prints 's' to standard output as a JSON string, quotes and escapes included. */
+void vhd_tool_json_str(const char *s);
+
 int vhd_tool_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int vhd_tool_mount(int argc, char **argv);
