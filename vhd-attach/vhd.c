@@ -1160,13 +1160,14 @@ int vhd_flush(struct vhd *v)
 	return v->io->sync(v->f);
 }
 
-static int write_zeros(struct vhd *v, uint64_t off, uint64_t len)
-{
-	static const uint8_t zero[64 * 1024];
+/* Source of the zeros the calls below write or compare against. */
+static const uint8_t zeros[64 * 1024];
 
+int vhd_write_zeros(struct vhd *v, uint64_t off, uint64_t len)
+{
 	while (len) {
-		size_t n = len < sizeof(zero) ? (size_t)len : sizeof(zero);
-		int r = vhd_pwrite(v, zero, n, off);
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		int r = vhd_pwrite(v, zeros, n, off);
 
 		if (r < 0)
 			return r;
@@ -1184,18 +1185,17 @@ static int write_zeros(struct vhd *v, uint64_t off, uint64_t len)
  */
 static int discard_diff(struct vhd *v, uint64_t off, uint64_t len)
 {
-	static const uint8_t zero[64 * 1024];
-	uint8_t *buf = malloc(sizeof(zero));
+	uint8_t *buf = malloc(sizeof(zeros));
 	int r = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	while (len && r == 0) {
-		size_t n = len < sizeof(zero) ? (size_t)len : sizeof(zero);
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
 
 		r = vhd_pread(v, buf, n, off);
-		if (r == 0 && memcmp(buf, zero, n))
-			r = vhd_pwrite(v, zero, n, off);
+		if (r == 0 && memcmp(buf, zeros, n))
+			r = vhd_pwrite(v, zeros, n, off);
 		off += n;
 		len -= n;
 	}
@@ -1218,7 +1218,7 @@ int vhd_discard(struct vhd *v, uint64_t off, uint64_t len)
 		if (v->io->punch && off % 4096 == 0 && len % 4096 == 0 &&
 		    v->io->punch(v->f, off, len) == 0)
 			return 0;
-		return write_zeros(v, off, len);
+		return vhd_write_zeros(v, off, len);
 	}
 	bs = v->header.block_size;
 	while (len) {
@@ -1237,18 +1237,17 @@ int vhd_discard(struct vhd *v, uint64_t off, uint64_t len)
 				if (r == 0 && v->io->punch)
 					r = v->io->punch(v->f, bm_off + v->bitmap_len, bs);
 				if (r < 0 || !v->io->punch) {
-					static const uint8_t zero[64 * 1024];
-
-					for (uint64_t k = 0; k < bs; k += sizeof(zero)) {
-						r = write_at(v, zero,
-							     sizeof(zero) < bs ? sizeof(zero) : bs,
+					for (uint64_t k = 0; k < bs; k += sizeof(zeros)) {
+						r = write_at(v, zeros,
+							     sizeof(zeros) < bs ? sizeof(zeros)
+										: bs,
 							     bm_off + v->bitmap_len + k);
 						if (r < 0)
 							return r;
 					}
 				}
 			} else {
-				r = write_zeros(v, off, n);
+				r = vhd_write_zeros(v, off, n);
 				if (r < 0)
 					return r;
 			}

@@ -108,6 +108,12 @@ int vhd_pread(struct vhd *v, void *buf, size_t len, uint64_t off);
  */
 int vhd_pwrite(struct vhd *v, const void *buf, size_t len, uint64_t off);
 
+/*
+ * Writes zeros over 'len' bytes at 'off' as data, allocating what it covers
+ * (unlike vhd_discard(), which may deallocate). Returns as vhd_pwrite().
+ */
+int vhd_write_zeros(struct vhd *v, uint64_t off, uint64_t len);
+
 /* Makes every completed write durable. Returns 0 or a provider error. */
 int vhd_flush(struct vhd *v);
 

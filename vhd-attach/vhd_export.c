@@ -941,23 +941,6 @@ static int do_block_status(struct conn *c, const struct nbd_request *rq)
 	return 0;
 }
 
-/* Zeros that must stay allocated (NBD_CMD_FLAG_NO_HOLE): written as data. */
-static int write_zeros(struct vhd *v, uint64_t off, uint64_t len)
-{
-	static const uint8_t zero[256 * 1024];
-
-	while (len) {
-		size_t n = len < sizeof(zero) ? (size_t)len : sizeof(zero);
-		int r = vhd_pwrite(v, zero, n, off);
-
-		if (r < 0)
-			return r;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int do_modify(struct conn *c, const struct nbd_request *rq, const uint8_t *payload)
 {
 	struct image *im = c->img;
@@ -978,8 +961,8 @@ static int do_modify(struct conn *c, const struct nbd_request *rq, const uint8_t
 		/* Without NO_HOLE the client lets us deallocate: vhd_discard() leaves
 		 * zeros and frees whole blocks' sectors where it can. */
 		what = "write zeroes";
-		if (rq->flags & NBD_CMD_FLAG_NO_HOLE)
-			r = write_zeros(im->v, rq->offset, rq->len);
+		if (rq->flags & NBD_CMD_FLAG_NO_HOLE) /* zeros that must stay allocated */
+			r = vhd_write_zeros(im->v, rq->offset, rq->len);
 		else
 			r = vhd_discard(im->v, rq->offset, rq->len);
 		break;
