@@ -22,12 +22,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <blkid/blkid.h>
 #include <linux/loop.h>
 
+#include "common/clock.h"
 #include "common/io.h"
 
 #define STATE_FILE   "state"
@@ -40,14 +40,6 @@ struct vhd_attach {
 };
 
 extern char **environ;
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* ---- state codec (pure) ---- */
 
@@ -434,7 +426,7 @@ int vhd_attach_loop_add(int fd, uint64_t offset, uint64_t size, bool read_only, 
 			r = -errno;
 			/* devtmpfs makes the node of a new device a moment later. */
 			if (r == -ENOENT) {
-				sleep_ms(20);
+				clock_sleep_us(20 * 1000);
 				continue;
 			}
 			break;
@@ -569,7 +561,7 @@ int vhd_attach_umount(const char *dir, unsigned wait_ms, bool lazy)
 			return 0;
 		if (r != -EBUSY || waited >= wait_ms)
 			break;
-		sleep_ms(50);
+		clock_sleep_us(50 * 1000);
 		waited += 50;
 	}
 	if (r != -EBUSY || !lazy)

@@ -24,9 +24,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "vhd-attach/vhd.h"
@@ -84,14 +84,6 @@ static const char *run_dir(void)
 	const char *d = getenv("VHD_RUN_DIR");
 
 	return d && d[0] ? d : RUN_DIR_DEFAULT;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Copies 'src' into a record path field; -ENAMETOOLONG when it does not fit. */
@@ -273,7 +265,7 @@ static bool server_wait(const struct vhd_attach_rec *rec, unsigned wait_ms)
 			kill((pid_t)rec->pid, SIGKILL);
 		else if (waited > wait_ms + 10000)
 			return false;
-		sleep_ms(50);
+		clock_sleep_us(50 * 1000);
 	}
 	return true;
 }

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -1418,12 +1417,8 @@ static void vsd_coalesce(struct vsd *d)
 		d->rate_start_us = now;
 		d->rate_frames = 0;
 	}
-	if (d->streaming) {
-		struct timespec ts = { .tv_nsec = (long)d->coalesce_us * 1000 };
-
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
+	if (d->streaming)
+		clock_sleep_us(d->coalesce_us);
 }
 
 /*
