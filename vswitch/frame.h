@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pkt;
+struct port;
+
 #define FRAME_ETH_HLEN	  14u
 #define FRAME_VLAN_HLEN	  4u /* one 802.1Q tag */
 #define FRAME_ETH_P_8021Q 0x8100u
@@ -35,6 +38,15 @@ struct frame {
 	 */
 	uint16_t vlan_tci;  /* host order: PCP, DEI, VID */
 	uint8_t vlan_valid; /* 1 when 'vlan_tci' holds a stripped tag */
+	/*
+	 * Set by the core for the frames it hands to send(), NULL elsewhere:
+	 * the port the frame entered the switch on, and the core's one parse
+	 * of its headers (common/pkt.h; offsets into these bytes). A copy
+	 * with another layout (a segment, a tagged copy) carries no parse:
+	 * a reader that needs one then parses the bytes itself.
+	 */
+	const struct port *in;	/* borrowed for the call */
+	const struct pkt *hdrs; /* borrowed for the call */
 };
 
 /* Whether the frame carries a GSO super-frame (needs segmenting for a plain port). */

@@ -22,9 +22,11 @@ struct port;
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
-#define PORT_NAME_MAX	  32   /* profile names of ports, with the NUL */
-#define PORT_VLAN_MAX	  4094 /* highest 802.1Q VLAN id */
-#define PORT_MONITORS_MAX 4    /* mirror and capture sinks per port */
+#define PORT_NAME_MAX	   32	/* profile names of ports, with the NUL */
+#define PORT_VLAN_MAX	   4094 /* highest 802.1Q VLAN id */
+#define PORT_MONITORS_MAX  4	/* mirror and capture sinks per port */
+#define PORT_SEC_MACS_MAX  8	/* MACs of a locked list */
+#define PORT_SEC_ADDRS_MAX 16	/* static IPv4 bindings of a port */
 
 /* Offloads a port kind accepts on send (port_ops.offloads). */
 #define PORT_OFL_CSUM 0x1u /* frames may carry VIRTIO_NET_HDR_F_NEEDS_CSUM */
@@ -40,6 +42,14 @@ enum port_drop {
 	PORT_DROP_TX_ERROR,   /* send() failed (queue full, device down) */
 	PORT_DROP_RX_ERROR,   /* recv() failed or returned a malformed frame */
 	PORT_DROP_VLAN,	      /* tagged with a VLAN the port does not carry */
+	/* Port security (portsec.h, docs/security.md): ingress only. */
+	PORT_DROP_SPOOFED_MAC, /* source MAC the switch owns, pinned or locked elsewhere, or a move
+				*/
+	PORT_DROP_MAC_LIMIT,   /* a new source MAC past max-macs, or outside the locked list */
+	PORT_DROP_ARP,	       /* ARP inspection: sender MAC or address not the port's */
+	PORT_DROP_SOURCE,      /* source guard: IPv4 source not bound to the port, or not IP */
+	PORT_DROP_DHCP_GUARD,  /* DHCP server message, or chaddr other than the source MAC */
+	PORT_DROP_DHCP_RATE,   /* DHCP client messages past the port's rate */
 	PORT_DROP_N,
 };
 
@@ -106,14 +116,47 @@ struct port_ops {
 	int (*set_mtu)(struct port *p, unsigned mtu);
 };
 
+/*
+ * What a port may send (docs/security.md). Filled by the daemon from the
+ * profile before switch_add_port(); the core reads it (portsec.h decides).
+ * All zero: an untrusted port with no limits, which is what 'off' means.
+ */
+struct port_security {
+	bool trusted;	      /* may send DHCP server messages; its MACs may move to guests */
+	bool enabled;	      /* the limits below apply ('basic' or 'strict') */
+	bool source_guard;    /* IPv4 sources and ARP senders must be bound to the port */
+	bool ip_only;	      /* only IPv4, ARP and IPv6 frames leave the port */
+	unsigned max_macs;    /* source MACs held in the table at once; 0 = no limit */
+	unsigned dhcp_rate;   /* DHCP client messages per second (burst: twice); 0 = no limit */
+	unsigned dhcp_leases; /* DHCP leases for clients behind it; 0 = no limit */
+	uint8_t macs[PORT_SEC_MACS_MAX][6];    /* locked list: the only sources allowed */
+	unsigned n_macs;		       /* 0 = no locked list */
+	uint32_t addrs_be[PORT_SEC_ADDRS_MAX]; /* static IPv4 bindings (guests without DHCP) */
+	unsigned n_addrs;
+};
+
+#define PORT_SEC_CACHE 8 /* (MAC, address) pairs a port's source guard remembers */
+
+/* The core's running state of a port's security (portsec.c); zeroed on attach. */
+struct port_sec_state {
+	uint64_t dhcp_ms;    /* when the DHCP token bucket was last filled (monotonic) */
+	uint64_t dhcp_milli; /* tokens x 1000 */
+	struct {
+		uint8_t mac[6];
+		uint32_t addr_be;
+		uint64_t until_ms; /* bound until then (monotonic); 0 = empty slot */
+	} cache[PORT_SEC_CACHE];   /* bindings the DHCP server confirmed, asked again when due */
+	unsigned cache_next;	   /* slot to replace next */
+};
+
 struct port {
 	const struct port_ops *ops; /* the kind's table; kept */
-	char name[PORT_NAME_MAX];   /* profile name */
-	char ifname[IF_NAMESIZE];   /* kernel interface, "" for endpoints */
-	unsigned mtu;		    /* L3 MTU this port carries */
-	struct port_stats stats;    /* written by the core only */
-	unsigned n_fdb;		    /* MAC entries learned on this port; the core's */
-	void *core;		    /* the core's per-port state; providers leave it alone */
+	uint32_t id; /* set by switch_add_port(): unique in the switch's life, never 0 */
+	char name[PORT_NAME_MAX]; /* profile name */
+	char ifname[IF_NAMESIZE]; /* kernel interface, "" for endpoints */
+	unsigned mtu;		  /* L3 MTU this port carries */
+	struct port_stats stats;  /* written by the core only */
+	unsigned n_fdb;		  /* MAC entries learned on this port; the core's */
 	/*
 	 * 802.1Q membership, set by the daemon before switch_add_port() (the
 	 * core only reads it). Untagged frames belong to 'vlan' (0: the
@@ -127,6 +170,14 @@ struct port {
 	unsigned n_monitors;
 	struct impair *impair; /* egress impairment, owned by the core (switch_set_impair()) */
 	bool tx_queued;	       /* the core: send() queued frames that flush() has not sent */
+	/*
+	 * Set by the provider in open(): the device leads to one machine (a
+	 * tap, a VM's tap attached as netdev) rather than to a segment or the
+	 * host; the daemon makes such ports untrusted guests by default.
+	 */
+	bool faces_guest;
+	struct port_security sec;	 /* set by the daemon before switch_add_port() */
+	struct port_sec_state sec_state; /* the core's; providers leave it alone */
 };
 
 static inline bool port_trunk_has(const struct port *p, unsigned vid)

@@ -52,6 +52,7 @@
 #include "common/clock.h"
 #include "common/csum.h"
 #include "common/log.h"
+#include "common/pkt.h"
 #include "vswitch/fdb.h"
 #include "vswitch/frame.h"
 #include "vswitch/gso.h"
@@ -72,6 +73,7 @@ struct vswitch {
 	uint8_t *scratch;		 /* FRAME_MAX_LEN bytes for edge fix-ups */
 	uint8_t *tagbuf;   /* FRAME_MAX_LEN bytes: a frame with its 802.1Q tag put in */
 	uint8_t *mscratch; /* FRAME_MAX_LEN bytes: edge fix-ups of monitor copies */
+	uint32_t next_id;  /* the id the next attached port gets */
 	struct port *queued[SWITCH_PORTS_MAX * 2]; /* ports with frames to flush (tx_queued) */
 	size_t n_queued;
 };
@@ -96,6 +98,12 @@ static const char *const port_drop_names[PORT_DROP_N] = {
 	[PORT_DROP_TX_ERROR] = "tx-error",
 	[PORT_DROP_RX_ERROR] = "rx-error",
 	[PORT_DROP_VLAN] = "vlan",
+	[PORT_DROP_SPOOFED_MAC] = "spoofed-mac",
+	[PORT_DROP_MAC_LIMIT] = "mac-limit",
+	[PORT_DROP_ARP] = "arp-inspection",
+	[PORT_DROP_SOURCE] = "source-guard",
+	[PORT_DROP_DHCP_GUARD] = "dhcp-guard",
+	[PORT_DROP_DHCP_RATE] = "dhcp-rate",
 };
 
 const char *port_drop_name(enum port_drop d)
@@ -176,6 +184,8 @@ int switch_add_port(struct vswitch *sw, struct port *p)
 	if (sw->n_ports >= SWITCH_PORTS_MAX)
 		return -E2BIG;
 	p->n_fdb = 0;
+	p->id = ++sw->next_id;
+	memset(&p->sec_state, 0, sizeof(p->sec_state));
 	sw->ports[sw->n_ports++] = p;
 	return 0;
 }
@@ -253,7 +263,10 @@ static const struct frame *switch_fix_csum(const struct frame *f, uint8_t *scrat
 	if (start >= f->len || off > f->len - start || f->len - start - off < 2)
 		return NULL;
 	memcpy(scratch, f->data, f->len);
-	*tmp = (struct frame){ .data = scratch, .len = f->len, .cap = FRAME_MAX_LEN };
+	/* Same layout: the ingress parse still describes the copy. */
+	*tmp = (struct frame){
+		.data = scratch, .len = f->len, .cap = FRAME_MAX_LEN, .in = f->in, .hdrs = f->hdrs
+	};
 	put_be16(scratch + start + off, csum_fold(csum_add(0, scratch + start, f->len - start)));
 	/* A computed 0 is sent as 0xffff for UDP (RFC 768); harmless for TCP. */
 	if (!get_be16(scratch + start + off))
@@ -280,6 +293,7 @@ static const struct frame *switch_tag(const struct frame *f, uint16_t vid, uint8
 	tmp->len = f->len + FRAME_VLAN_HLEN;
 	tmp->cap = FRAME_MAX_LEN;
 	tmp->vlan_valid = 0;
+	tmp->hdrs = NULL; /* offsets moved by the tag */
 	if (tmp->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 		tmp->vnet.csum_start = (uint16_t)(f->vnet.csum_start + FRAME_VLAN_HLEN);
 	if (frame_is_gso(tmp))
@@ -453,6 +467,7 @@ void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, ui
 {
 	struct frame g = *f;
 	const uint8_t *dst, *src;
+	struct pkt hdrs;
 	struct port *out;
 	int vlan;
 
@@ -486,6 +501,9 @@ void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, ui
 	}
 	in->stats.rx_packets++;
 	in->stats.rx_bytes += f->len;
+	pkt_parse(&hdrs, g.data, g.len);
+	g.in = in;
+	g.hdrs = &hdrs;
 	dst = g.data;
 	src = g.data + 6;
 	if (fdb_learn(sw->fdb, src, (uint16_t)vlan, in, now_ms) == -E2BIG)
