@@ -120,7 +120,8 @@ static void fdb_remove(struct fdb *fdb, uint32_t *link, uint32_t i)
 	fdb->count--;
 }
 
-int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port *p, uint64_t now_ms)
+int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port *p, uint64_t now_ms,
+	      const struct fdb_limits *lim)
 {
 	uint32_t *link, *head;
 	uint32_t i = fdb_find(fdb, mac, vlan, &link);
@@ -132,6 +133,10 @@ int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port 
 			e->last_seen_ms = now_ms;
 			return FDB_REFRESHED;
 		}
+		if (lim && lim->no_takeover)
+			return -EPERM;
+		if (lim && lim->port_max && p->n_fdb >= lim->port_max)
+			return -EDQUOT;
 		if (p->n_fdb >= fdb->port_max) {
 			/* Keeping the old port would misdeliver; flooding is safe. */
 			fdb_remove(fdb, link, i);
@@ -143,6 +148,8 @@ int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port 
 		e->last_seen_ms = now_ms;
 		return FDB_MOVED;
 	}
+	if (lim && lim->port_max && p->n_fdb >= lim->port_max)
+		return -EDQUOT;
 	if (fdb->free_head == FDB_NIL || p->n_fdb >= fdb->port_max)
 		return -E2BIG;
 	i = fdb->free_head;

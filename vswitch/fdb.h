@@ -9,6 +9,7 @@
 #ifndef VSWITCH_FDB_H
 #define VSWITCH_FDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,15 +33,24 @@ enum {
 	FDB_MOVED = 2,	   /* known on another port; now on 'p' */
 };
 
+/* What one port may do to the table (port security); all zero: no more than the table allows. */
+struct fdb_limits {
+	unsigned port_max; /* entries the port may hold (max-macs); 0 = its share of the table */
+	bool no_takeover;  /* a MAC known on another port stays there */
+};
+
 /*
  * Records that 'mac' on 'vlan' was seen on 'p' (kept: the caller flushes the
- * port's entries before the port goes away) at 'now_ms'. Updates p->n_fdb.
- * Returns FDB_LEARNED, FDB_REFRESHED, FDB_MOVED, or -E2BIG when the table or
- * the port's share is full (a moving MAC is then forgotten, so its frames
- * flood rather than go to the old port).
+ * port's entries before the port goes away) at 'now_ms', within 'lim'
+ * (borrowed; NULL = no limits). Updates p->n_fdb. Returns FDB_LEARNED,
+ * FDB_REFRESHED, FDB_MOVED; -E2BIG when the table or the port's share is
+ * full (a moving MAC is then forgotten, so its frames flood rather than go
+ * to the old port); and, leaving the table as it was, -EDQUOT when 'mac' is
+ * new to 'p' and 'p' holds lim->port_max entries, or -EPERM when 'mac' is
+ * known on another port and lim->no_takeover is set.
  */
-int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port *p,
-	      uint64_t now_ms);
+int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t vlan, struct port *p, uint64_t now_ms,
+	      const struct fdb_limits *lim);
 
 /* The port 'mac' on 'vlan' was learned on, or NULL. */
 struct port *fdb_lookup(const struct fdb *fdb, const uint8_t mac[6], uint16_t vlan);

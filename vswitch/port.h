@@ -147,6 +147,7 @@ struct port_sec_state {
 		uint64_t until_ms; /* bound until then (monotonic); 0 = empty slot */
 	} cache[PORT_SEC_CACHE];   /* bindings the DHCP server confirmed, asked again when due */
 	unsigned cache_next;	   /* slot to replace next */
+	uint64_t logged_ms[PORT_DROP_N]; /* last log line per drop reason (monotonic) */
 };
 
 struct port {

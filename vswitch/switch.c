@@ -43,6 +43,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@
 #include "vswitch/gso.h"
 #include "vswitch/impair.h"
 #include "vswitch/port.h"
+#include "vswitch/portsec.h"
 
 #define SWITCH_BURST 32 /* frames per recv() call; also the pool size */
 
@@ -66,6 +68,7 @@ struct vswitch {
 	unsigned mtu;
 	uint64_t aging_ms;
 	struct fdb *fdb;
+	struct portsec *sec;		      /* pinned addresses and the DHCP binding oracle */
 	struct port *ports[SWITCH_PORTS_MAX]; /* kept; attach order */
 	size_t n_ports;
 	struct frame pool[SWITCH_BURST]; /* receive buffers, FRAME_MAX_LEN each */
@@ -132,6 +135,9 @@ int switch_new(struct vswitch **ret, const struct switch_conf *conf)
 	r = fdb_new(&sw->fdb, conf->fdb_max, conf->fdb_max > 1 ? conf->fdb_max / 2 : 1, seed);
 	if (r < 0)
 		goto fail;
+	r = portsec_new(&sw->sec);
+	if (r < 0)
+		goto fail;
 	sw->pool_mem = malloc((size_t)FRAME_MAX_LEN * (SWITCH_BURST + 3));
 	if (!sw->pool_mem) {
 		r = -ENOMEM;
@@ -155,6 +161,7 @@ void switch_free(struct vswitch *sw)
 	if (!sw)
 		return;
 	fdb_free(sw->fdb);
+	portsec_free(sw->sec);
 	free(sw->pool_mem);
 	free(sw);
 }
@@ -200,6 +207,7 @@ void switch_del_port(struct vswitch *sw, struct port *p)
 		fdb_flush_port(sw->fdb, p);
 		break;
 	}
+	portsec_unpin_port(sw->sec, p);
 	impair_free(p->impair);
 	p->impair = NULL;
 	for (size_t i = 0; i < sw->n_queued; i++)
@@ -463,11 +471,69 @@ static int switch_vlan_in(const struct port *in, struct frame *g)
 	return port_trunk_has(in, vid) ? (int)vid : -1;
 }
 
+/*
+ * Learns the source MAC within the port's security limits. Returns -1, or
+ * the drop reason when the port may not hold this MAC (a frame from a MAC
+ * the port cannot learn would otherwise be forwarded from an unknown source).
+ */
+static int switch_learn(struct vswitch *sw, struct port *in, const uint8_t *src, uint16_t vlan,
+			uint64_t now_ms)
+{
+	bool guarded = in->sec.enabled && !in->sec.trusted;
+	struct fdb_limits lim = { .port_max = guarded ? in->sec.max_macs : 0,
+				  .no_takeover = guarded };
+	int r = fdb_learn(sw->fdb, src, vlan, in, now_ms, &lim);
+
+	switch (r) {
+	case -E2BIG:
+		in->stats.unlearned++;
+		return -1;
+	case -EDQUOT:
+		return PORT_DROP_MAC_LIMIT;
+	case -EPERM:
+		return PORT_DROP_SPOOFED_MAC;
+	default:
+		return -1;
+	}
+}
+
+/* What a security drop means, for its log line ('%s' is the source MAC). */
+static const char *const switch_sec_what[PORT_DROP_N] = {
+	[PORT_DROP_SPOOFED_MAC] = "source MAC %s belongs to another port",
+	[PORT_DROP_MAC_LIMIT] = "new source MAC %s past the port's MAC limit or lock",
+	[PORT_DROP_ARP] = "ARP from %s claims an address that is not its own",
+	[PORT_DROP_SOURCE] = "IPv4 source not bound to the port (MAC %s)",
+	[PORT_DROP_DHCP_GUARD] = "DHCP server message, or chaddr other than the source %s",
+	[PORT_DROP_DHCP_RATE] = "DHCP messages from %s past the port's rate",
+};
+
+/* Counts a port-security drop and logs it, at most once a second per port and reason. */
+static void switch_sec_drop(struct vswitch *sw, struct port *in, enum port_drop d,
+			    const uint8_t *src, uint64_t now_ms)
+{
+	uint64_t *last = &in->sec_state.logged_ms[d];
+	char mac[18], what[96];
+
+	in->stats.drops[d]++;
+	if (!switch_sec_what[d] || (*last && now_ms - *last < 1000))
+		return;
+	*last = now_ms ? now_ms : 1;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", src[0], src[1], src[2], src[3],
+		 src[4], src[5]);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(what, sizeof(what), switch_sec_what[d], mac);
+#pragma GCC diagnostic pop
+	log_warn("network '%s' port '%s': %s, dropping (%" PRIu64 " so far)", sw->name, in->name,
+		 what, in->stats.drops[d]);
+}
+
 void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, uint64_t now_ms)
 {
 	struct frame g = *f;
 	const uint8_t *dst, *src;
 	struct pkt hdrs;
+	int drop;
 	struct port *out;
 	int vlan;
 
@@ -499,15 +565,20 @@ void switch_input(struct vswitch *sw, struct port *in, const struct frame *f, ui
 		in->stats.drops[PORT_DROP_VLAN]++;
 		return;
 	}
-	in->stats.rx_packets++;
-	in->stats.rx_bytes += f->len;
 	pkt_parse(&hdrs, g.data, g.len);
 	g.in = in;
 	g.hdrs = &hdrs;
 	dst = g.data;
 	src = g.data + 6;
-	if (fdb_learn(sw->fdb, src, (uint16_t)vlan, in, now_ms) == -E2BIG)
-		in->stats.unlearned++;
+	drop = portsec_check(sw->sec, in, g.data, g.len, &hdrs, now_ms);
+	if (drop < 0)
+		drop = switch_learn(sw, in, src, (uint16_t)vlan, now_ms);
+	if (drop >= 0) {
+		switch_sec_drop(sw, in, (enum port_drop)drop, src, now_ms);
+		return;
+	}
+	in->stats.rx_packets++;
+	in->stats.rx_bytes += f->len;
 
 	out = mac_is_group(dst) ? NULL : fdb_lookup(sw->fdb, dst, (uint16_t)vlan);
 	if (out == in) {
@@ -607,6 +678,16 @@ void switch_foreach_fdb(const struct vswitch *sw, uint64_t now_ms,
 	struct switch_fdb_walk w = { now_ms, fn, arg };
 
 	fdb_foreach(sw->fdb, switch_fdb_visit, &w);
+}
+
+int switch_pin(struct vswitch *sw, const struct port *owner, const uint8_t mac[6], uint32_t addr_be)
+{
+	return portsec_pin(sw->sec, owner, mac, addr_be);
+}
+
+void switch_set_bound(struct vswitch *sw, portsec_bound_fn *fn, void *ctx)
+{
+	portsec_set_bound(sw->sec, fn, ctx);
 }
 
 size_t switch_fdb_count(const struct vswitch *sw)

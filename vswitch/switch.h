@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vswitch/portsec.h"
+
 struct frame;
 struct port;
 struct vswitch;
@@ -124,5 +126,22 @@ void switch_foreach_fdb(const struct vswitch *sw, uint64_t now_ms,
 
 /* Number of learned MACs. */
 size_t switch_fdb_count(const struct vswitch *sw);
+
+/*
+ * Pins 'mac' (and the IPv4 address 'addr_be' unless 0) to port 'owner'
+ * (portsec.h): frames from any other port with that source MAC, and ARP
+ * from an untrusted port claiming that address, are dropped and counted.
+ * For the host adapter, the DHCP endpoint and ports with a configured MAC.
+ * Pins go with the port (switch_del_port()). Returns 0, -EEXIST (pinned to
+ * another port), -EINVAL (not a unicast MAC) or -E2BIG (table full).
+ */
+int switch_pin(struct vswitch *sw, const struct port *owner, const uint8_t mac[6],
+	       uint32_t addr_be);
+
+/*
+ * Sets how the source guard learns which IPv4 addresses a MAC may use: the
+ * DHCP server's leases and reservations ('fn' NULL: none; 'ctx' kept).
+ */
+void switch_set_bound(struct vswitch *sw, portsec_bound_fn *fn, void *ctx);
 
 #endif

@@ -5,8 +5,12 @@
  * switch_input() from one of three in-memory ports. One port takes every
  * offload and two take none, so GSO super-frames go through software
  * segmentation (gso.c) and partial checksums through the edge fix-up.
- * Every frame a port is handed must fit the buffer the core claims.
+ * Every frame a port is handed must fit the buffer the core claims. Port
+ * 'b' is a strict guest (port security with the source guard, a MAC limit,
+ * a DHCP rate and an oracle that binds one address), port 'a' owns a
+ * pinned MAC and address, so every frame also runs the security checks.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +46,18 @@ static struct vswitch *sw;
 static struct port ports[3];
 static uint8_t buf[FRAME_MAX_LEN];
 
+/* Binds 10.0.0.5 to any MAC ending in 05, for an hour. */
+static bool fz_bound(void *ctx, const uint8_t mac[6], uint32_t addr_be, uint64_t *ret_secs)
+{
+	(void)ctx;
+	*ret_secs = 3600;
+	return mac[5] == 5 && addr_be == __builtin_bswap32(0x0a000005u);
+}
+
 static void init(void)
 {
+	static const uint8_t gw[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+
 	struct switch_conf conf = { .name = "fz", .mtu = 1500, .fdb_aging_secs = 1, .fdb_max = 64 };
 
 	if (switch_new(&sw, &conf))
@@ -55,6 +69,14 @@ static void init(void)
 		if (switch_add_port(sw, &ports[i]))
 			abort();
 	}
+	ports[1].sec = (struct port_security){ .enabled = true,
+					       .source_guard = true,
+					       .max_macs = 2,
+					       .dhcp_rate = 5,
+					       .dhcp_leases = 1 };
+	if (switch_pin(sw, &ports[0], gw, __builtin_bswap32(0x0a000001u)))
+		abort();
+	switch_set_bound(sw, fz_bound, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

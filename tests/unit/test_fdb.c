@@ -33,12 +33,12 @@ static void test_learn_lookup_refresh(void **state)
 	mac_n(m2, 2);
 	assert_int_equal(fdb_new(&fdb, 16, 16, 42), 0);
 	assert_null(fdb_lookup(fdb, m1, 0));
-	assert_int_equal(fdb_learn(fdb, m1, 0, &a, 1000), FDB_LEARNED);
-	assert_int_equal(fdb_learn(fdb, m2, 0, &b, 1000), FDB_LEARNED);
+	assert_int_equal(fdb_learn(fdb, m1, 0, &a, 1000, NULL), FDB_LEARNED);
+	assert_int_equal(fdb_learn(fdb, m2, 0, &b, 1000, NULL), FDB_LEARNED);
 	assert_ptr_equal(fdb_lookup(fdb, m1, 0), &a);
 	assert_ptr_equal(fdb_lookup(fdb, m2, 0), &b);
 	assert_null(fdb_lookup(fdb, m1, 5)); /* VLAN is part of the key */
-	assert_int_equal(fdb_learn(fdb, m1, 0, &a, 2000), FDB_REFRESHED);
+	assert_int_equal(fdb_learn(fdb, m1, 0, &a, 2000, NULL), FDB_REFRESHED);
 	assert_int_equal(fdb_count(fdb), 2);
 	assert_int_equal(a.n_fdb, 1);
 	assert_int_equal(b.n_fdb, 1);
@@ -54,8 +54,8 @@ static void test_move(void **state)
 	(void)state;
 	mac_n(m, 7);
 	assert_int_equal(fdb_new(&fdb, 16, 16, 1), 0);
-	assert_int_equal(fdb_learn(fdb, m, 0, &a, 0), FDB_LEARNED);
-	assert_int_equal(fdb_learn(fdb, m, 0, &b, 10), FDB_MOVED);
+	assert_int_equal(fdb_learn(fdb, m, 0, &a, 0, NULL), FDB_LEARNED);
+	assert_int_equal(fdb_learn(fdb, m, 0, &b, 10, NULL), FDB_MOVED);
 	assert_ptr_equal(fdb_lookup(fdb, m, 0), &b);
 	assert_int_equal(a.n_fdb, 0);
 	assert_int_equal(b.n_fdb, 1);
@@ -73,15 +73,15 @@ static void test_aging(void **state)
 	mac_n(m1, 1);
 	mac_n(m2, 2);
 	assert_int_equal(fdb_new(&fdb, 16, 16, 1), 0);
-	assert_int_equal(fdb_learn(fdb, m1, 0, &a, 1000), FDB_LEARNED);
-	assert_int_equal(fdb_learn(fdb, m2, 0, &a, 5000), FDB_LEARNED);
+	assert_int_equal(fdb_learn(fdb, m1, 0, &a, 1000, NULL), FDB_LEARNED);
+	assert_int_equal(fdb_learn(fdb, m2, 0, &a, 5000, NULL), FDB_LEARNED);
 	assert_int_equal(fdb_age(fdb, 300000 + 1000, 300000), 0); /* exactly the aging time: kept */
 	assert_int_equal(fdb_age(fdb, 300000 + 1001, 300000), 1);
 	assert_null(fdb_lookup(fdb, m1, 0));
 	assert_ptr_equal(fdb_lookup(fdb, m2, 0), &a);
 	assert_int_equal(a.n_fdb, 1);
 	/* refreshing keeps an entry alive */
-	assert_int_equal(fdb_learn(fdb, m2, 0, &a, 400000), FDB_REFRESHED);
+	assert_int_equal(fdb_learn(fdb, m2, 0, &a, 400000, NULL), FDB_REFRESHED);
 	assert_int_equal(fdb_age(fdb, 600000, 300000), 0);
 	assert_int_equal(fdb_age(fdb, 700001, 300000), 1);
 	assert_int_equal(fdb_count(fdb), 0);
@@ -99,26 +99,57 @@ static void test_limits(void **state)
 	/* a flood on port a fills only its share */
 	for (unsigned i = 0; i < 4; i++) {
 		mac_n(m, i);
-		assert_int_equal(fdb_learn(fdb, m, 0, &a, 0), FDB_LEARNED);
+		assert_int_equal(fdb_learn(fdb, m, 0, &a, 0, NULL), FDB_LEARNED);
 	}
 	mac_n(m, 100);
-	assert_int_equal(fdb_learn(fdb, m, 0, &a, 0), -E2BIG);
+	assert_int_equal(fdb_learn(fdb, m, 0, &a, 0, NULL), -E2BIG);
 	assert_null(fdb_lookup(fdb, m, 0));
 	/* the rest of the table is still there for port b */
 	for (unsigned i = 200; i < 204; i++) {
 		mac_n(m, i);
-		assert_int_equal(fdb_learn(fdb, m, 0, &b, 0), FDB_LEARNED);
+		assert_int_equal(fdb_learn(fdb, m, 0, &b, 0, NULL), FDB_LEARNED);
 	}
 	assert_int_equal(fdb_count(fdb), 8);
 	/* the table is full: b cannot learn either */
 	mac_n(m, 300);
-	assert_int_equal(fdb_learn(fdb, m, 0, &b, 0), -E2BIG);
+	assert_int_equal(fdb_learn(fdb, m, 0, &b, 0, NULL), -E2BIG);
 	/* a move into a full share forgets the MAC so frames flood */
 	mac_n(m, 0);
-	assert_int_equal(fdb_learn(fdb, m, 0, &b, 0), -E2BIG);
+	assert_int_equal(fdb_learn(fdb, m, 0, &b, 0, NULL), -E2BIG);
 	assert_null(fdb_lookup(fdb, m, 0));
 	assert_int_equal(a.n_fdb, 3);
 	assert_int_equal(fdb_count(fdb), 7);
+	fdb_free(fdb);
+}
+
+/* Port security's limits: max-macs refuses a new MAC, no_takeover keeps a MAC where it is. */
+static void test_port_limits(void **state)
+{
+	struct port a = { .name = "a" }, b = { .name = "b" };
+	const struct fdb_limits two = { .port_max = 2 }, stay = { .no_takeover = true };
+	struct fdb *fdb;
+	uint8_t m[6];
+
+	(void)state;
+	assert_int_equal(fdb_new(&fdb, 64, 32, 3), 0);
+	mac_n(m, 1);
+	assert_int_equal(fdb_learn(fdb, m, 0, &a, 0, &two), FDB_LEARNED);
+	mac_n(m, 2);
+	assert_int_equal(fdb_learn(fdb, m, 0, &a, 0, &two), FDB_LEARNED);
+	mac_n(m, 3);
+	assert_int_equal(fdb_learn(fdb, m, 0, &a, 0, &two), -EDQUOT);
+	assert_null(fdb_lookup(fdb, m, 0));
+	mac_n(m, 2);
+	assert_int_equal(fdb_learn(fdb, m, 0, &a, 5, &two), FDB_REFRESHED);
+	/* b may not take a's MAC; a moving MAC into a full port is refused too */
+	assert_int_equal(fdb_learn(fdb, m, 0, &b, 5, &stay), -EPERM);
+	assert_ptr_equal(fdb_lookup(fdb, m, 0), &a);
+	mac_n(m, 9);
+	assert_int_equal(fdb_learn(fdb, m, 0, &b, 5, NULL), FDB_LEARNED);
+	assert_int_equal(fdb_learn(fdb, m, 0, &a, 5, &two), -EDQUOT);
+	assert_ptr_equal(fdb_lookup(fdb, m, 0), &b);
+	assert_int_equal(a.n_fdb, 2);
+	assert_int_equal(b.n_fdb, 1);
 	fdb_free(fdb);
 }
 
@@ -135,7 +166,7 @@ static void test_flush_and_bad_args(void **state)
 	assert_int_equal(fdb_new(&fdb, 1024, 1024, 9), 0);
 	for (unsigned i = 0; i < 1000; i++) {
 		mac_n(m, i);
-		assert_int_equal(fdb_learn(fdb, m, 0, i % 2 ? &a : &b, 0), FDB_LEARNED);
+		assert_int_equal(fdb_learn(fdb, m, 0, i % 2 ? &a : &b, 0, NULL), FDB_LEARNED);
 	}
 	fdb_flush_port(fdb, &a);
 	assert_int_equal(a.n_fdb, 0);
@@ -156,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_move),
 		cmocka_unit_test(test_aging),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_port_limits),
 		cmocka_unit_test(test_flush_and_bad_args),
 	};
 

@@ -289,6 +289,86 @@ static void test_mac_flood_bounded(void **state)
 	assert_int_equal(fx->b.port.n_fdb, 1);
 }
 
+/*
+ * Gateway hijack: a guest sends with the host adapter's MAC. The frames are
+ * dropped and counted, and the victim's traffic to the gateway still goes
+ * to the gateway's port, not to the attacker.
+ */
+static void test_pinned_mac_never_moves(void **state)
+{
+	struct fixture *fx = *state;
+	const uint8_t gw[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	struct frame f;
+
+	assert_int_equal(switch_pin(fx->sw, &fx->a.port, gw, 0), 0);
+	f = eth(0xffff, 1, 60); /* the gateway (a) speaks */
+	switch_input(fx->sw, &fx->a.port, &f, 0);
+	for (int i = 0; i < 10; i++) {
+		f = eth(0xffff, 1, 60); /* the attacker (b) claims its MAC */
+		switch_input(fx->sw, &fx->b.port, &f, 1);
+	}
+	assert_int_equal(fx->b.port.stats.drops[PORT_DROP_SPOOFED_MAC], 10);
+	assert_int_equal(fx->b.port.stats.rx_packets, 0);
+	assert_int_equal(fx->c.n_sent, 1); /* only the gateway's broadcast was flooded */
+	for (int i = 0; i < 10; i++) {
+		f = eth(1, 3, 60); /* the victim (c) to the gateway */
+		switch_input(fx->sw, &fx->c.port, &f, 2);
+	}
+	assert_int_equal(fx->a.n_sent, 10);
+	assert_int_equal(fx->b.n_sent, 1); /* the gateway's one broadcast */
+	assert_string_equal(port_drop_name(PORT_DROP_SPOOFED_MAC), "spoofed-mac");
+}
+
+/*
+ * Table exhaustion: two guests with max-macs flood random sources. Each
+ * holds its limit, the rest of their frames are dropped, and a new guest's
+ * unicast goes to it alone, never to the attackers.
+ */
+static void test_max_macs_keeps_table_for_others(void **state)
+{
+	struct fixture *fx = *state;
+	struct test_port d;
+	struct frame f;
+
+	tp_init(&d, "d", &tp_ops_full);
+	assert_int_equal(switch_add_port(fx->sw, &d.port), 0);
+	fx->a.port.sec = (struct port_security){ .enabled = true, .max_macs = 4 };
+	fx->b.port.sec = fx->a.port.sec;
+	for (unsigned i = 1; i < 2000; i++) {
+		f = eth(0xffff, i & 0xff, 60);
+		buf[10] = (uint8_t)(i >> 8);
+		switch_input(fx->sw, i % 2 ? &fx->a.port : &fx->b.port, &f, 0);
+	}
+	assert_int_equal(fx->a.port.n_fdb, 4);
+	assert_int_equal(fx->b.port.n_fdb, 4);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_MAC_LIMIT], 1000 - 4);
+	assert_int_equal(fx->a.port.stats.unlearned, 0);
+	/* c and d, two new guests, find each other */
+	f = eth(0xffff, 0xc0, 60);
+	buf[10] = 0x77;
+	switch_input(fx->sw, &fx->c.port, &f, 1);
+	f = eth(0xc0, 0xd0, 60);
+	buf[4] = 0x77;
+	buf[10] = 0x77;
+	unsigned a_before = fx->a.n_sent, b_before = fx->b.n_sent, d_before = d.n_sent;
+	switch_input(fx->sw, &d.port, &f, 1);
+	assert_int_equal(fx->c.n_sent,
+			 4 + 4 + 1); /* the attackers' learned floods, then d's unicast */
+	f = eth(0xd0, 0xc0, 60);
+	buf[4] = 0x77;
+	buf[10] = 0x77;
+	switch_input(fx->sw, &fx->c.port, &f, 2);
+	assert_int_equal(fx->a.n_sent, a_before);
+	assert_int_equal(fx->b.n_sent, b_before);
+	assert_int_equal(d.n_sent, d_before + 1);
+	/* and a guest with security on cannot take over c's MAC */
+	f = eth(0xffff, 0xc0, 60);
+	buf[10] = 0x77;
+	switch_input(fx->sw, &fx->a.port, &f, 3);
+	assert_int_equal(fx->a.port.stats.drops[PORT_DROP_SPOOFED_MAC], 1);
+	switch_del_port(fx->sw, &d.port);
+}
+
 static void test_networks_isolated(void **state)
 {
 	struct fixture *fx = *state;
@@ -557,6 +637,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_error_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aging_and_del_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mac_flood_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_mac_never_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_macs_keeps_table_for_others, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_networks_isolated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_csum_completed_at_edge, setup,
 						teardown),
