@@ -22,11 +22,12 @@ struct port;
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
-#define PORT_NAME_MAX	   32	/* profile names of ports, with the NUL */
-#define PORT_VLAN_MAX	   4094 /* highest 802.1Q VLAN id */
-#define PORT_MONITORS_MAX  4	/* mirror and capture sinks per port */
-#define PORT_SEC_MACS_MAX  8	/* MACs of a locked list */
-#define PORT_SEC_ADDRS_MAX 16	/* static IPv4 bindings of a port */
+#define PORT_NAME_MAX	       32    /* profile names of ports, with the NUL */
+#define PORT_VLAN_MAX	       4094  /* highest 802.1Q VLAN id */
+#define PORT_MONITORS_MAX      4     /* mirror and capture sinks per port */
+#define PORT_SEC_MACS_MAX      8     /* MACs of a locked list */
+#define PORT_SEC_ADDRS_MAX     16    /* static IPv4 bindings of a port */
+#define PORT_SEC_DHCP_RATE_MAX 10000 /* DHCP client messages per second, the largest limit */
 
 /* Offloads a port kind accepts on send (port_ops.offloads). */
 #define PORT_OFL_CSUM 0x1u /* frames may carry VIRTIO_NET_HDR_F_NEEDS_CSUM */

@@ -35,7 +35,7 @@
 #define PROFILE_FILE_MAX   (1u << 20) /* bytes of a profile file */
 #define QUOTE_MAX	   64	      /* characters of a quoted value in messages */
 #define QUOTE_BUF	   (QUOTE_MAX * 4 + 4)
-#define KEYS_MAX	   13 /* keys of the largest section ([dhcp]) */
+#define KEYS_MAX	   18 /* keys of the largest section ([port]) */
 #define DHCP_RESERVED	   16 /* first addresses of a range never leased (DESIGN.md §4) */
 #define DHCP_RANGE_MIN	   (DHCP_RESERVED + 1)
 #define DHCP_RANGE_MAX	   (65536u + DHCP_RESERVED) /* the server's pool holds 65536 leases */
@@ -69,7 +69,7 @@ enum sec {
 };
 
 /* Key indexes: the parse context keeps the line of each key per section. */
-enum { NK_NAME, NK_SUBNET, NK_MTU, NK_FDB_AGING, NK_FDB_MAX, NK_N };
+enum { NK_NAME, NK_SUBNET, NK_MTU, NK_FDB_AGING, NK_FDB_MAX, NK_PORT_SEC, NK_N };
 enum { HK_INTERFACE, HK_ADDRESS, HK_VLAN, HK_N };
 enum {
 	DK_ENABLED,
@@ -100,6 +100,13 @@ enum {
 	PK_JITTER,
 	PK_LOSS,
 	PK_RATE,
+	PK_SEC,
+	PK_TRUSTED,
+	PK_MAX_MACS,
+	PK_MACS,
+	PK_ADDRESSES,
+	PK_DHCP_RATE,
+	PK_DHCP_LEASES,
 	PK_N
 };
 enum { VK_PORT, VK_DISK, VK_DISK_MODE, VK_N };
@@ -697,7 +704,7 @@ static int dhcp_gateway(struct ctx *c, void *obj, const char *key, const char *v
 	return ip_value(c, key, value, &n->gateway_be);
 }
 
-static int addr_list(struct ctx *c, const char *key, const char *value, uint32_t *addrs,
+static int addr_list(struct ctx *c, const char *key, const char *value, uint32_t *addrs, size_t max,
 		     size_t *ret_n)
 {
 	char buf[256], q[QUOTE_BUF];
@@ -719,9 +726,8 @@ static int addr_list(struct ctx *c, const char *key, const char *value, uint32_t
 			item++;
 		while (end > item && is_blank(end[-1]))
 			*--end = '\0';
-		if (n == PROFILE_ADDRS_MAX)
-			return bad(c, key, value, "more than %d addresses (the limit)",
-				   PROFILE_ADDRS_MAX);
+		if (n == max)
+			return bad(c, key, value, "more than %zu addresses (the limit)", max);
 		if (!parse_ip(item, &addrs[n]) || !is_unicast_ip(addrs[n]))
 			return bad(c, key, value, "'%s' is not a unicast IPv4 address",
 				   quote(&q, item));
@@ -735,14 +741,14 @@ static int dhcp_dns(struct ctx *c, void *obj, const char *key, const char *value
 {
 	struct profile_net *n = obj;
 
-	return addr_list(c, key, value, n->dns_be, &n->n_dns);
+	return addr_list(c, key, value, n->dns_be, PROFILE_ADDRS_MAX, &n->n_dns);
 }
 
 static int dhcp_wins(struct ctx *c, void *obj, const char *key, const char *value)
 {
 	struct profile_net *n = obj;
 
-	return addr_list(c, key, value, n->wins_be, &n->n_wins);
+	return addr_list(c, key, value, n->wins_be, PROFILE_ADDRS_MAX, &n->n_wins);
 }
 
 static int dhcp_domain(struct ctx *c, void *obj, const char *key, const char *value)
@@ -1194,12 +1200,175 @@ static int vm_disk_mode(struct ctx *c, void *obj, const char *key, const char *v
 	return 0;
 }
 
+/* Port security ([network] port-security, [port] keys; docs/security.md). */
+
+static const char *const sec_names[] = {
+	[PROFILE_SEC_DEFAULT] = "default",
+	[PROFILE_SEC_OFF] = "off",
+	[PROFILE_SEC_BASIC] = "basic",
+	[PROFILE_SEC_STRICT] = "strict",
+};
+
+const char *profile_sec_name(enum profile_sec s)
+{
+	return (size_t)s < sizeof(sec_names) / sizeof(sec_names[0]) ? sec_names[s] : "?";
+}
+
+static int sec_value(struct ctx *c, const char *key, const char *value, enum profile_sec *ret)
+{
+	for (int s = PROFILE_SEC_OFF; s <= PROFILE_SEC_STRICT; s++) {
+		if (!strcmp(value, sec_names[s])) {
+			*ret = (enum profile_sec)s;
+			return 0;
+		}
+	}
+	return bad(c, key, value, "must be off, basic or strict");
+}
+
+/*
+ * What each level sets (docs/security.md): a table, so that the daemon, the
+ * docs and the tests read one set of defaults.
+ */
+static const struct port_security sec_levels[] = {
+	[PROFILE_SEC_OFF] = { 0 },
+	[PROFILE_SEC_BASIC] = { .enabled = true, .max_macs = 8, .dhcp_rate = 10, .dhcp_leases = 8 },
+	[PROFILE_SEC_STRICT] = { .enabled = true,
+				 .source_guard = true,
+				 .ip_only = true,
+				 .max_macs = 1,
+				 .dhcp_rate = 5,
+				 .dhcp_leases = 2 },
+};
+
+void profile_port_security(const struct profile_net *net, const struct profile_port *pp,
+			   bool faces_guest, struct port_security *ret)
+{
+	enum profile_sec level = pp->sec ? pp->sec : net->port_sec;
+	bool trusted = pp->trust == PROFILE_TRUST_YES ||
+		       (pp->trust == PROFILE_TRUST_AUTO && !faces_guest && !pp->has_limits);
+
+	memset(ret, 0, sizeof(*ret));
+	if (trusted) {
+		ret->trusted = true;
+		return;
+	}
+	*ret = sec_levels[level ? level : PROFILE_SEC_BASIC];
+	if (!ret->enabled)
+		return;
+	if (pp->max_macs)
+		ret->max_macs = pp->max_macs;
+	if (pp->dhcp_rate)
+		ret->dhcp_rate = pp->dhcp_rate;
+	if (pp->dhcp_leases)
+		ret->dhcp_leases = pp->dhcp_leases;
+	memcpy(ret->macs, pp->macs, sizeof(ret->macs));
+	ret->n_macs = (unsigned)pp->n_macs;
+	memcpy(ret->addrs_be, pp->addrs_be, sizeof(ret->addrs_be));
+	ret->n_addrs = (unsigned)pp->n_addrs;
+}
+
+static int net_port_sec(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_net *n = obj;
+
+	return sec_value(c, key, value, &n->port_sec);
+}
+
+static int port_sec(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+
+	return sec_value(c, key, value, &p->sec);
+}
+
+static int port_trusted(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+	int b = parse_bool(value);
+
+	if (!strcmp(value, "auto"))
+		p->trust = PROFILE_TRUST_AUTO;
+	else if (b < 0)
+		return bad(c, key, value, "must be yes, no or auto");
+	else
+		p->trust = b ? PROFILE_TRUST_YES : PROFILE_TRUST_NO;
+	return 0;
+}
+
+/* A count key of port security: 1..'max'. */
+static int sec_count(struct ctx *c, struct profile_port *p, const char *key, const char *value,
+		     unsigned max, unsigned *ret)
+{
+	uint64_t v;
+
+	if (!parse_u64(value, max, &v) || v < 1)
+		return bad(c, key, value, "must be a whole number from 1 to %u", max);
+	*ret = (unsigned)v;
+	p->has_limits = true;
+	return 0;
+}
+
+static int port_max_macs(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+
+	return sec_count(c, p, key, value, FDB_MAX_MAX, &p->max_macs);
+}
+
+static int port_dhcp_rate(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+
+	return sec_count(c, p, key, value, PORT_SEC_DHCP_RATE_MAX, &p->dhcp_rate);
+}
+
+static int port_dhcp_leases(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+
+	return sec_count(c, p, key, value, DHCP_RANGE_MAX, &p->dhcp_leases);
+}
+
+static int port_macs(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+	char list[256], buf[256], *words[PORT_SEC_MACS_MAX + 1], q[QUOTE_BUF];
+	size_t n;
+
+	if (strlen(value) >= sizeof(list))
+		return bad(c, key, value, "too long");
+	copy_str(list, sizeof(list), value);
+	for (char *s = list; *s; s++) /* commas or blanks between items */
+		if (*s == ',')
+			*s = ' ';
+	n = split_words(list, buf, sizeof(buf), words, PORT_SEC_MACS_MAX);
+	if (n > PORT_SEC_MACS_MAX)
+		return bad(c, key, value, "more than %d MAC addresses (the limit)",
+			   PORT_SEC_MACS_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!parse_mac(words[i], p->macs[i]) || !mac_is_unicast(p->macs[i]))
+			return bad(c, key, value, "'%s' is not a unicast MAC address",
+				   quote(&q, words[i]));
+	p->n_macs = n;
+	p->has_limits = true;
+	return 0;
+}
+
+static int port_addresses(struct ctx *c, void *obj, const char *key, const char *value)
+{
+	struct profile_port *p = obj;
+
+	p->has_limits = true;
+	return addr_list(c, key, value, p->addrs_be, PORT_SEC_ADDRS_MAX, &p->n_addrs);
+}
+
 static const struct key network_keys[NK_N] = {
 	[NK_NAME] = { "name", false, net_name },
 	[NK_SUBNET] = { "subnet", false, net_subnet },
 	[NK_MTU] = { "mtu", false, net_mtu },
 	[NK_FDB_AGING] = { "fdb-aging", false, net_fdb_aging },
 	[NK_FDB_MAX] = { "fdb-max", false, net_fdb_max },
+	[NK_PORT_SEC] = { "port-security", false, net_port_sec },
 };
 
 static const struct key host_keys[HK_N] = {
@@ -1243,6 +1412,13 @@ static const struct key port_keys[PK_N] = {
 	[PK_JITTER] = { "jitter", false, port_jitter },
 	[PK_LOSS] = { "loss", false, port_loss },
 	[PK_RATE] = { "rate", false, port_rate },
+	[PK_SEC] = { "port-security", false, port_sec },
+	[PK_TRUSTED] = { "trusted", false, port_trusted },
+	[PK_MAX_MACS] = { "max-macs", false, port_max_macs },
+	[PK_MACS] = { "macs", false, port_macs },
+	[PK_ADDRESSES] = { "addresses", false, port_addresses },
+	[PK_DHCP_RATE] = { "dhcp-rate", false, port_dhcp_rate },
+	[PK_DHCP_LEASES] = { "dhcp-leases", false, port_dhcp_leases },
 };
 
 static const struct key vm_keys[VK_N] = {
@@ -1520,14 +1696,43 @@ static int default_ifname(struct ctx *c, unsigned line, const char *net_name, co
 }
 
 /* Defaults and checks of one port that need the whole profile (or network). */
-static int port_finish(struct ctx *c, const char *net_name, struct profile_port *p,
+/*
+ * The limit keys of port security need a guarded port: say which key is
+ * given in vain on a trusted port or one whose security is off.
+ */
+static int port_finish_security(struct ctx *c, const struct profile_net *net,
+				struct profile_port *p, const unsigned *lines)
+{
+	static const int limit_keys[] = { PK_MAX_MACS, PK_MACS, PK_ADDRESSES, PK_DHCP_RATE,
+					  PK_DHCP_LEASES };
+	enum profile_sec level = p->sec ? p->sec : net->port_sec;
+	const char *why = p->trust == PROFILE_TRUST_YES ? "the port is trusted"
+			  : level == PROFILE_SEC_OFF	? "port-security is off for the port"
+							: NULL;
+	char ip[16];
+
+	for (size_t i = 0; why && i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++)
+		if (lines[limit_keys[i]])
+			return fail(c, lines[limit_keys[i]], "[port %s] %s: has no effect: %s",
+				    p->name, port_keys[limit_keys[i]].name, why);
+	for (size_t i = 0; i < p->n_addrs; i++)
+		if (!is_host_addr(net, p->addrs_be[i]))
+			return fail(c, lines[PK_ADDRESSES],
+				    "[port %s] addresses: %s is not a host address of %s", p->name,
+				    profile_ip_str(p->addrs_be[i], ip), net->name);
+	return 0;
+}
+
+static int port_finish(struct ctx *c, const struct profile_net *net, struct profile_port *p,
 		       const unsigned *lines)
 {
 	char section[PORT_NAME_MAX + 8], q[QUOTE_BUF];
 
 	snprintf(section, sizeof(section), "[port %s]", p->name);
 	if (!lines[PK_INTERFACE] &&
-	    default_ifname(c, p->line, net_name, p->name, section, p->ifname))
+	    default_ifname(c, p->line, net->name, p->name, section, p->ifname))
+		return c->r;
+	if (port_finish_security(c, net, p, lines))
 		return c->r;
 	if (p->type == PROFILE_PORT_NETDEV && p->netns[0])
 		return fail(c, lines[PK_NETNS],
@@ -1821,7 +2026,7 @@ static int finish(struct ctx *c)
 	if (finish_network(c) || finish_host(c) || finish_dhcp(c) || finish_nat(c))
 		return c->r;
 	for (size_t i = 0; i < n->n_ports; i++) {
-		if (port_finish(c, n->name, &n->ports[i], c->port_keys[i]))
+		if (port_finish(c, n, &n->ports[i], c->port_keys[i]))
 			return c->r;
 	}
 	if (finish_ifnames(c) || finish_vms(c) || finish_mirrors(c))
@@ -1868,6 +2073,7 @@ int profile_parse(const char *text, const char *label, struct profile_net **ret,
 	n->mtu = 1500;
 	n->fdb_aging_secs = 300;
 	n->fdb_max = 4096;
+	n->port_sec = PROFILE_SEC_BASIC;
 	n->file = strdup(label);
 	if (!n->file) {
 		r = -ENOMEM;
@@ -2184,11 +2390,12 @@ int profile_port_from_args(const struct profile_net *net, const char *name, char
 		c.line = (unsigned)i + 1;
 		if (apply_key(&c, port_keys, PK_N, lines, &p, key, eq + 1,
 			      "add-port (keys: type, interface, netns, mac, vlan, trunk, mirror, "
-			      "delay, jitter, loss, rate)"))
+			      "delay, jitter, loss, rate, port-security, trusted, max-macs, macs, "
+			      "addresses, dhcp-rate, dhcp-leases)"))
 			return c.r;
 	}
 	c.line = 0;
-	if (port_finish(&c, net->name, &p, lines))
+	if (port_finish(&c, net, &p, lines))
 		return c.r;
 	*ret = p;
 	return 0;

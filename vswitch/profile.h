@@ -30,6 +30,21 @@ enum profile_port_type {
 	PROFILE_PORT_NETDEV,
 };
 
+/* Port security levels (docs/security.md); DEFAULT on a port means the network's. */
+enum profile_sec {
+	PROFILE_SEC_DEFAULT,
+	PROFILE_SEC_OFF,
+	PROFILE_SEC_BASIC,
+	PROFILE_SEC_STRICT,
+};
+
+/* Whether a port is trusted (an uplink) or a guest; AUTO decides from the device. */
+enum profile_trust {
+	PROFILE_TRUST_AUTO,
+	PROFILE_TRUST_YES,
+	PROFILE_TRUST_NO,
+};
+
 enum profile_disk_mode {
 	PROFILE_DISK_DIRECT,
 	PROFILE_DISK_DIFFERENCING,
@@ -56,7 +71,18 @@ struct profile_port {
 	bool has_trunk;		      /* a trunk = line was given */
 	char mirror[PORT_NAME_MAX];   /* port that gets a copy of this port's traffic, or "" */
 	struct profile_impair impair; /* egress impairment */
-	unsigned line;		      /* line of the section header */
+	/* Port security: the level and the keys that override its defaults. */
+	enum profile_sec sec;		    /* default: the network's port-security */
+	enum profile_trust trust;	    /* trusted = */
+	unsigned max_macs;		    /* max-macs =, 0 = the level's */
+	unsigned dhcp_rate;		    /* dhcp-rate =, 0 = the level's */
+	unsigned dhcp_leases;		    /* dhcp-leases =, 0 = the level's */
+	bool has_limits;		    /* one of the keys above or below was given */
+	uint8_t macs[PORT_SEC_MACS_MAX][6]; /* macs = (a locked list) */
+	size_t n_macs;
+	uint32_t addrs_be[PORT_SEC_ADDRS_MAX]; /* addresses = (static IPv4 bindings) */
+	size_t n_addrs;
+	unsigned line; /* line of the section header */
 };
 
 struct profile_reserve {
@@ -93,13 +119,14 @@ struct profile_vm {
 struct profile_net {
 	char *file; /* owned; path used in error messages */
 	char name[PROFILE_NAME_MAX];
-	unsigned name_line;	 /* line of 'name =' (set conflicts are reported there) */
-	uint32_t subnet_be;	 /* network address, host bits zero */
-	uint8_t prefix_len;	 /* 8..30 */
-	unsigned subnet_line;	 /* line of 'subnet =' */
-	unsigned mtu;		 /* 576..65535, default 1500 */
-	unsigned fdb_aging_secs; /* default 300 */
-	unsigned fdb_max;	 /* default 4096 */
+	unsigned name_line;	   /* line of 'name =' (set conflicts are reported there) */
+	uint32_t subnet_be;	   /* network address, host bits zero */
+	uint8_t prefix_len;	   /* 8..30 */
+	unsigned subnet_line;	   /* line of 'subnet =' */
+	unsigned mtu;		   /* 576..65535, default 1500 */
+	unsigned fdb_aging_secs;   /* default 300 */
+	unsigned fdb_max;	   /* default 4096 */
+	enum profile_sec port_sec; /* port-security =, default basic */
 
 	bool has_host;		       /* [host] present */
 	char host_ifname[IF_NAMESIZE]; /* default "<name>-host" */
@@ -187,6 +214,19 @@ void profile_set_done(struct profile_set *set);
  */
 int profile_port_from_args(const struct profile_net *net, const char *name, char *const *kv,
 			   size_t n, struct profile_port *ret, char *err, size_t errlen);
+
+/*
+ * The port security a port of 'net' gets (both borrowed): its level (or the
+ * network's) with its own keys over the level's defaults. With trusted =
+ * auto, a port is a trusted uplink when it does not face a guest
+ * ('faces_guest', which the port's provider found: struct port) and has no
+ * limit keys; else it is an untrusted guest. Fills 'ret'.
+ */
+void profile_port_security(const struct profile_net *net, const struct profile_port *pp,
+			   bool faces_guest, struct port_security *ret);
+
+/* Name of a level ("off", "basic", "strict"); DEFAULT gives "default". */
+const char *profile_sec_name(enum profile_sec s);
 
 /* Formats 'addr_be' into 'buf' (>= 16 bytes) and returns 'buf'. */
 const char *profile_ip_str(uint32_t addr_be, char *buf);

@@ -870,7 +870,9 @@ static void test_port_args(void **state)
 	assert_int_equal(profile_port_from_args(net, "x", unknown, 1, &p, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "unknown key 'speed' in add-port (keys: type, interface, netns, "
-				 "mac, vlan, trunk, mirror, delay, jitter, loss, rate)");
+				 "mac, vlan, trunk, mirror, delay, jitter, loss, rate, "
+				 "port-security, trusted, max-macs, macs, addresses, dhcp-rate, "
+				 "dhcp-leases)");
 	assert_int_equal(profile_port_from_args(net, "x", badmac, 1, &p, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "mac 'ff:ff:ff:ff:ff:ff': must be a unicast address (first octet "
@@ -887,6 +889,80 @@ static void test_port_args(void **state)
 				 "'lab-much-too-long' is longer than 15 characters; set "
 				 "'interface =' in [port much-too-long]");
 	profile_free(net);
+}
+
+/* Port security: the levels' defaults, keys over them, trust, and the keys given in vain. */
+static void test_port_security(void **state)
+{
+	struct profile_net *n;
+	struct port_security sec;
+
+	(void)state;
+	n = parse_ok(NET "[port vm1]\n"
+			 "[port vm2]\nport-security = strict\naddresses = 192.168.131.50, "
+			 "192.168.131.51\n"
+			 "[port vm3]\nmax-macs = 3\nmacs = 52:54:00:00:00:01,52:54:00:00:00:02\n"
+			 "dhcp-rate = 4\ndhcp-leases = 1\n"
+			 "[port up]\ntype = netdev\ninterface = eth9\n"
+			 "[port lan]\ntype = netdev\ninterface = eth8\ntrusted = no\n");
+	assert_int_equal(n->port_sec, PROFILE_SEC_BASIC);
+	profile_port_security(n, &n->ports[0], true, &sec);
+	assert_true(sec.enabled);
+	assert_false(sec.trusted);
+	assert_false(sec.source_guard);
+	assert_int_equal(sec.max_macs, 8);
+	assert_int_equal(sec.dhcp_rate, 10);
+	assert_int_equal(sec.dhcp_leases, 8);
+	profile_port_security(n, &n->ports[1], true, &sec);
+	assert_true(sec.source_guard);
+	assert_true(sec.ip_only);
+	assert_int_equal(sec.max_macs, 1);
+	assert_int_equal(sec.n_addrs, 2);
+	assert_int_equal(sec.addrs_be[1], ip("192.168.131.51"));
+	profile_port_security(n, &n->ports[2], true, &sec);
+	assert_int_equal(sec.max_macs, 3);
+	assert_int_equal(sec.n_macs, 2);
+	assert_int_equal(sec.macs[1][5], 2);
+	assert_int_equal(sec.dhcp_rate, 4);
+	assert_int_equal(sec.dhcp_leases, 1);
+	/* auto: a NIC is a trusted uplink, a VM's tap attached as netdev is a guest */
+	profile_port_security(n, &n->ports[3], false, &sec);
+	assert_true(sec.trusted);
+	assert_false(sec.enabled);
+	profile_port_security(n, &n->ports[3], true, &sec);
+	assert_false(sec.trusted);
+	profile_port_security(n, &n->ports[4], false, &sec);
+	assert_false(sec.trusted);
+	assert_true(sec.enabled);
+	/* limit keys make a port a guest even where auto would trust it */
+	profile_port_security(n, &n->ports[2], false, &sec);
+	assert_false(sec.trusted);
+	profile_free(n);
+
+	n = parse_ok(NET "port-security = off\n[port vm1]\n[port vm2]\nport-security = basic\n");
+	profile_port_security(n, &n->ports[0], true, &sec);
+	assert_false(sec.enabled);
+	assert_false(sec.trusted);
+	profile_port_security(n, &n->ports[1], true, &sec);
+	assert_true(sec.enabled);
+	profile_free(n);
+
+	expect_err(NET "port-security = paranoid\n",
+		   "t.conf:4: port-security 'paranoid': must be off, basic or strict");
+	expect_err(NET "[port up]\ntrusted = yes\nmax-macs = 2\n",
+		   "t.conf:6: [port up] max-macs: has no effect: the port is trusted");
+	expect_err(NET "port-security = off\n[port vm]\ndhcp-rate = 5\n",
+		   "t.conf:6: [port vm] dhcp-rate: has no effect: port-security is off for the "
+		   "port");
+	expect_err(NET "[port vm]\naddresses = 10.0.0.5\n",
+		   "t.conf:5: [port vm] addresses: 10.0.0.5 is not a host address of lab");
+	expect_err(NET "[port vm]\nmax-macs = 0\n",
+		   "t.conf:5: max-macs '0': must be a whole number from 1 to 1048576");
+	expect_err(NET "[port vm]\nmacs = 52:54:00:00:00:01 01:00:5e:00:00:01\n",
+		   "t.conf:5: macs '52:54:00:00:00:01 01:00:5e:00:00:01': '01:00:5e:00:00:01' is "
+		   "not a unicast MAC address");
+	expect_err(NET "[port vm]\ntrusted = maybe\n",
+		   "t.conf:5: trusted 'maybe': must be yes, no or auto");
 }
 
 static void test_ip_str(void **state)
@@ -997,6 +1073,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_set_dir, setup_dir, teardown_dir),
 		cmocka_unit_test(test_set_check),
 		cmocka_unit_test(test_port_args),
+		cmocka_unit_test(test_port_security),
 		cmocka_unit_test(test_ip_str),
 		cmocka_unit_test(test_examples),
 	};
